@@ -1,0 +1,78 @@
+"""create_app() for standalone use, and the LMS extension for mounting into another Flask app."""
+import logging
+
+from flask import Flask
+
+from .extensions import csrf, db, login_manager, migrate
+
+DEFAULTS = {
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_DEFAULT_SENDER": "Learning Academy <academy@localhost>",
+    "LMS_BASE_URL": "",
+    "LMS_INVITATION_DAYS": 14,
+    "LMS_RESET_HOURS": 2,
+    "LMS_PASSWORD_HASH_METHOD": "scrypt",
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+
+class LMS:
+    """The Flask extension: `LMS(app, url_prefix="/academy")` or `lms.init_app(app, url_prefix=...)`."""
+
+    def __init__(self, app: Flask | None = None, url_prefix: str = ""):
+        if app is not None:
+            self.init_app(app, url_prefix=url_prefix)
+
+    def init_app(self, app: Flask, url_prefix: str = "") -> None:
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        app.config.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite:///lms.db")
+
+        if "sqlalchemy" not in app.extensions:
+            db.init_app(app)
+        if "migrate" not in app.extensions:
+            migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
+        if "csrf" not in app.extensions:
+            csrf.init_app(app)
+        if not hasattr(app, "login_manager"):
+            login_manager.init_app(app)
+
+        from . import auth  # noqa: F401  (registers the user loader)
+        from .blueprint import lms_blueprint
+        from .cli import lms_cli
+        from .templating import register_template_helpers
+
+        app.register_blueprint(lms_blueprint, url_prefix=url_prefix or None)
+        app.cli.add_command(lms_cli)
+        register_template_helpers(app)
+        app.extensions["lms"] = self
+
+
+def _migrations_directory() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config_object=None) -> Flask:
+    """The standalone application: the LMS mounted at the site root, with its own error pages."""
+    from config import config_from_environment
+
+    config_object = config_object or config_from_environment()
+    app = Flask(__name__, static_folder=None, instance_relative_config=True)
+    app.config.from_object(config_object)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in production (see README: Configuration).")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    LMS(app)
+
+    from .errors import register_error_pages
+
+    register_error_pages(app)
+    return app

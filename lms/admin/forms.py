@@ -1,0 +1,112 @@
+"""Forms for setting up academies and enrolling people."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..models import ROLES
+from ..services.timezones import all_zone_names
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def zone_choices():
+    return [(name, name.replace("_", " ")) for name in all_zone_names()]
+
+
+class EmptyForm(FlaskForm):
+    """A button-only form: it carries the CSRF token and nothing else."""
+
+
+class CreateForm(FlaskForm):
+    # A one-time key: the same form sent twice creates one thing, not two.
+    form_key = HiddenField()
+
+
+class AcademyForm(CreateForm):
+    title = StringField("Title", validators=[DataRequired("Give the academy a title."), Length(max=200)])
+    description = TextAreaField("Description")
+    organiser = StringField("Organiser", validators=[Length(max=200)])
+    home_timezone = SelectField(
+        "Home time zone",
+        description="Session times are entered in this zone.",
+        validators=[DataRequired()],
+    )
+    reference_timezones = StringField(
+        "Reference time zones",
+        description="Shown beside every session time, separated by spaces, e.g. "
+        "America/New_York Europe/London Asia/Singapore",
+        validators=[Length(max=500)],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.home_timezone.choices = zone_choices()
+
+
+class LiveSessionForm(CreateForm):
+    title = StringField("Title", validators=[DataRequired("Give the session a title."), Length(max=200)])
+    starts_local = DateTimeLocalField(
+        "Starts at",
+        format=LOCAL_FORMAT,
+        validators=[InputRequired("Enter the date and time the session starts.")],
+    )
+    duration_minutes = IntegerField(
+        "Length in minutes",
+        default=90,
+        validators=[InputRequired("Enter the length in minutes."), NumberRange(5, 24 * 60)],
+    )
+    join_url = URLField("Joining link", validators=[Optional(), Length(max=500)])
+
+
+class ReadingForm(CreateForm):
+    title = StringField("Title", validators=[DataRequired("Give the reading a title."), Length(max=200)])
+    body_markdown = TextAreaField(
+        "Text", description="Markdown: blank lines between paragraphs, ## for a heading, *emphasis*."
+    )
+    external_url = URLField("Link to the full material (optional)", validators=[Optional(), Length(max=500)])
+    estimated_minutes = IntegerField(
+        "Estimated reading time in minutes", validators=[Optional(), NumberRange(1, 600)]
+    )
+    reflection_prompt = TextAreaField(
+        "Reflection prompt", description="Leave empty if this reading asks for no reflection."
+    )
+    min_words = IntegerField("Least words in a reflection", validators=[Optional(), NumberRange(1, 10000)])
+    max_words = IntegerField("Most words in a reflection", validators=[Optional(), NumberRange(1, 10000)])
+    opens_local = DateTimeLocalField(
+        "Opens at", format=LOCAL_FORMAT, validators=[Optional()],
+        description="Leave empty to open it when the first live session ends.",
+    )
+    closes_local = DateTimeLocalField(
+        "Closes at", format=LOCAL_FORMAT, validators=[Optional()],
+        description="Leave empty to close it when the second live session begins.",
+    )
+
+
+class PersonForm(FlaskForm):
+    full_name = StringField("Full name", validators=[DataRequired("Enter the person's full name."), Length(max=200)])
+    email = EmailField("Email address", validators=[DataRequired("Enter an email address.")])
+    role = SelectField("Role", choices=[(role, role.capitalize()) for role in ROLES])
+    timezone = SelectField("Time zone", validators=[DataRequired()])
+    group = StringField("Group (optional)", validators=[Length(max=100)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = zone_choices()
+
+
+class RosterForm(FlaskForm):
+    roster = FileField(
+        "Roster file (CSV)",
+        validators=[FileRequired("Choose a CSV file to import.")],
+        description="Columns: full_name, email, role, timezone, group. UTF-8, as saved by 'CSV UTF-8'.",
+    )

@@ -1,0 +1,154 @@
+"""Routes for signing in and out, one-time links, and the account page."""
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, login_manager
+from ..models import User
+from ..services import accounts, learning, mail
+from ..services.errors import DomainError
+from ..web import is_safe_next, now
+from . import bp
+from .forms import AccountForm, ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
+
+
+def home_for(user) -> str:
+    return url_for("lms.admin.index") if user.is_admin else url_for("lms.learner.dashboard")
+
+
+def _start_session(user) -> None:
+    # A fresh session at sign-in: nothing from before (a planted session) carries over.
+    session.clear()
+    login_user(user)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send the visitor to sign in, carrying a reflection they were saving so it is not lost."""
+    if request.method == "POST" and request.endpoint == "lms.learner.save_reflection":
+        form = LoginForm(
+            formdata=None,
+            next=url_for("lms.learner.reading", reading_id=request.view_args["reading_id"]),
+            carry_reading=str(request.view_args["reading_id"]),
+            carry_body=request.form.get("body", ""),
+        )
+        flash("You were signed out. Sign in again and your reflection will be saved as a draft.", "info")
+        return render_template("lms/auth/login.html", form=form), 401
+    flash(login_manager.login_message, "info")
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("lms.auth.login", next=target.rstrip("?") if target else None))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        if current_user.is_authenticated:
+            return redirect(home_for(current_user))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            # One message for a wrong password and an unknown email alike.
+            flash("That email and password do not match an account.", "error")
+            form.password.data = ""
+            return render_template("lms/auth/login.html", form=form), 200
+        _start_session(user)
+        if form.carry_reading.data and form.carry_reading.data.isdigit():
+            return _save_carried_reflection(user, int(form.carry_reading.data), form.carry_body.data or "")
+        target = form.next.data
+        return redirect(target if is_safe_next(target) else home_for(user))
+    return render_template("lms/auth/login.html", form=form)
+
+
+def _save_carried_reflection(user, reading_id: int, body: str):
+    try:
+        reading = learning.load_reading(user, reading_id)
+        learning.save_reflection(user, reading, body, submit=False, now=now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Your reflection could not be saved: {error.message} Here is your text to copy.", "error")
+        return render_template("lms/auth/carried_text.html", body=body)
+    flash("You are signed in again, and your reflection was saved as a draft.", "success")
+    return redirect(url_for("lms.learner.reading", reading_id=reading_id) + "#reflection")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("lms.auth.login"))
+
+
+def _set_password_page(token: str, purpose: str):
+    record = accounts.find_usable_token(token)
+    if record is None or record.purpose != purpose:
+        return render_template("lms/auth/link_expired.html", purpose=purpose), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.use_token_to_set_password(token, form.password.data)
+        except DomainError as error:
+            form.password.errors = [*form.password.errors, error.message]
+            return render_template("lms/auth/set_password.html", form=form, user=record.user, purpose=purpose)
+        _start_session(user)
+        flash("Your password is set. Welcome!" if purpose == "invitation" else "Your password is changed.", "success")
+        return redirect(home_for(user))
+    return render_template("lms/auth/set_password.html", form=form, user=record.user, purpose=purpose)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token):
+    return _set_password_page(token, "invitation")
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    return _set_password_page(token, "reset")
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def request_reset():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        if user is not None and user.is_active:
+            purpose = "reset" if user.has_password else "invitation"
+            token = accounts.issue_token(user, purpose)
+            db.session.commit()
+            mail.send_account_link(user, token, purpose)
+        # The same answer whether or not the address has an account.
+        flash(
+            "If that address has an account, a link to set a new password is on its way. "
+            "If nothing arrives, ask the academy's organiser for a new link.",
+            "info",
+        )
+        return redirect(url_for("lms.auth.login"))
+    return render_template("lms/auth/request_reset.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    details = AccountForm(prefix="details", obj=current_user)
+    password_form = ChangePasswordForm(prefix="password")
+    if "details-full_name" in request.form and details.validate_on_submit():
+        current_user.full_name = " ".join(details.full_name.data.split())
+        current_user.timezone = details.timezone.data
+        db.session.commit()
+        flash("Your details are saved.", "success")
+        return redirect(url_for("lms.auth.account"))
+    if "password-password" in request.form and password_form.validate_on_submit():
+        if accounts.authenticate(current_user.email, password_form.current_password.data) is None:
+            password_form.current_password.errors = ["That is not your current password."]
+        else:
+            try:
+                accounts.set_password(current_user, password_form.password.data)
+            except DomainError as error:
+                password_form.password.errors = [error.message]
+            else:
+                db.session.commit()
+                flash("Your password is changed.", "success")
+                return redirect(url_for("lms.auth.account"))
+    return render_template("lms/auth/account.html", details=details, password_form=password_form)

@@ -1,0 +1,35 @@
+"""The one parent blueprint that carries every face of the LMS under a single url_prefix."""
+from flask import Blueprint, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from .admin import bp as admin_bp
+from .auth import bp as auth_bp
+from .learner import bp as learner_bp
+from .public import bp as public_bp
+from .web import form_field_values
+
+lms_blueprint = Blueprint(
+    "lms",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+lms_blueprint.register_blueprint(public_bp)
+lms_blueprint.register_blueprint(auth_bp, url_prefix="/auth")
+lms_blueprint.register_blueprint(learner_bp, url_prefix="/learn")
+lms_blueprint.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+@lms_blueprint.errorhandler(CSRFError)
+def form_expired(error):
+    """An expired or missing form token: show what was typed, with a fresh form to send it again."""
+    return (
+        render_template(
+            "lms/errors/form_expired.html",
+            action=request.path,
+            fields=form_field_values(),
+            reason=error.description,
+        ),
+        400,
+    )

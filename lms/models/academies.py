@@ -1,0 +1,102 @@
+"""Academies, who is enrolled in them, and their live sessions."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+ROLES = ("learner", "facilitator")
+
+
+class Academy(db.Model):
+    __tablename__ = "lms_academies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    organiser: Mapped[str] = mapped_column(String(200), default="")
+    home_timezone: Mapped[str] = mapped_column(String(64))
+    # Zones shown beside every session time, e.g. "America/New_York Europe/London".
+    reference_timezones: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    live_sessions: Mapped[list[LiveSession]] = relationship(
+        back_populates="academy",
+        order_by="LiveSession.starts_at",
+        cascade="all, delete-orphan",
+    )
+    readings: Mapped[list[Reading]] = relationship(  # noqa: F821
+        back_populates="academy",
+        order_by="(Reading.position, Reading.id)",
+        cascade="all, delete-orphan",
+    )
+    enrolments: Mapped[list[Enrolment]] = relationship(
+        back_populates="academy", cascade="all, delete-orphan"
+    )
+
+    @property
+    def reference_zone_list(self) -> list[str]:
+        return self.reference_timezones.split()
+
+    def default_reading_window(self) -> tuple[datetime | None, datetime | None]:
+        """Readings open when the first session ends and close when the second begins."""
+        sessions = self.live_sessions
+        opens = sessions[0].ends_at if sessions else None
+        closes = sessions[1].starts_at if len(sessions) > 1 else None
+        return opens, closes
+
+    def next_session(self, now: datetime) -> LiveSession | None:
+        """The session happening now, or else the next one to start."""
+        for live_session in self.live_sessions:
+            if live_session.ends_at > now:
+                return live_session
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Academy {self.id} {self.title!r}>"
+
+
+class Enrolment(db.Model):
+    __tablename__ = "lms_enrolments"
+    __table_args__ = (
+        UniqueConstraint("user_id", "academy_id", name="uq_lms_enrolments_user_academy"),
+        CheckConstraint("role IN ('learner', 'facilitator')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_users.id", ondelete="CASCADE"), index=True)
+    academy_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_academies.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    group_name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="enrolments")  # noqa: F821
+    academy: Mapped[Academy] = relationship(back_populates="enrolments")
+
+
+class LiveSession(db.Model):
+    __tablename__ = "lms_live_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    academy_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_academies.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    join_url: Mapped[str] = mapped_column(String(500), default="")
+
+    academy: Mapped[Academy] = relationship(back_populates="live_sessions")
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    def is_happening(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at

@@ -1,0 +1,1 @@
+"""The rules: plain functions that take plain values, raise DomainError, and log who did what."""

@@ -1,0 +1,197 @@
+"""Setting up an academy: its details, live sessions and readings (admin work)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlparse
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Academy, LiveSession, Reading, User
+from .errors import DomainError
+from .timezones import is_valid_zone, wall_clock_to_utc
+
+log = logging.getLogger(__name__)
+
+
+def check_link(url: str, field: str) -> str:
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise DomainError("Enter a full web address starting with https://", field=field)
+    if len(url) > 500:
+        raise DomainError("A web address can be at most 500 characters.", field=field)
+    return url
+
+
+def _check_zones(home_timezone: str, reference_timezones: str) -> tuple[str, str]:
+    if not is_valid_zone(home_timezone):
+        raise DomainError("Choose the academy's home time zone.", field="home_timezone")
+    zones = reference_timezones.replace(",", " ").split()
+    unknown = [name for name in zones if not is_valid_zone(name)]
+    if unknown:
+        raise DomainError(f"Unknown time zone(s): {', '.join(unknown)}", field="reference_timezones")
+    return home_timezone, " ".join(dict.fromkeys(zones))
+
+
+@dataclass
+class AcademyDetails:
+    title: str
+    description: str
+    organiser: str
+    home_timezone: str
+    reference_timezones: str = ""
+
+
+def _apply_details(academy: Academy, details: AcademyDetails) -> None:
+    title = " ".join(details.title.split())
+    if not title:
+        raise DomainError("Give the academy a title.", field="title")
+    academy.home_timezone, academy.reference_timezones = _check_zones(
+        details.home_timezone, details.reference_timezones
+    )
+    academy.title = title
+    academy.description = details.description.strip()
+    academy.organiser = details.organiser.strip()
+
+
+def create_academy(details: AcademyDetails, by: User) -> Academy:
+    academy = Academy()
+    _apply_details(academy, details)
+    db.session.add(academy)
+    db.session.commit()
+    log.info("academy %s %r created by %s", academy.id, academy.title, by.email)
+    return academy
+
+
+def update_academy(academy: Academy, details: AcademyDetails, by: User) -> None:
+    _apply_details(academy, details)
+    db.session.commit()
+    log.info("academy %s updated by %s", academy.id, by.email)
+
+
+# --- live sessions ---------------------------------------------------------------------------
+
+@dataclass
+class SessionDetails:
+    title: str
+    starts_local: datetime  # wall-clock time in the academy's home zone
+    duration_minutes: int
+    join_url: str = ""
+
+
+def _apply_session(live_session: LiveSession, academy: Academy, details: SessionDetails) -> None:
+    title = " ".join(details.title.split())
+    if not title:
+        raise DomainError("Give the session a title.", field="title")
+    if not 5 <= details.duration_minutes <= 24 * 60:
+        raise DomainError("A session lasts between 5 minutes and 24 hours.", field="duration_minutes")
+    try:
+        starts_at = wall_clock_to_utc(details.starts_local, academy.home_timezone)
+    except DomainError as error:
+        raise DomainError(error.message, field="starts_local") from None
+    join_url = check_link(details.join_url, "join_url")
+    live_session.title = title
+    live_session.starts_at = starts_at
+    live_session.duration_minutes = details.duration_minutes
+    live_session.join_url = join_url
+
+
+def add_live_session(academy: Academy, details: SessionDetails, by: User) -> LiveSession:
+    live_session = LiveSession(academy=academy)
+    _apply_session(live_session, academy, details)
+    db.session.add(live_session)
+    db.session.commit()
+    log.info("live session %s added to academy %s by %s", live_session.id, academy.id, by.email)
+    return live_session
+
+
+def update_live_session(live_session: LiveSession, details: SessionDetails, by: User) -> None:
+    _apply_session(live_session, live_session.academy, details)
+    db.session.commit()
+    # The relationship is ordered by start; a moved session must not leave a stale order behind.
+    db.session.expire(live_session.academy, ["live_sessions"])
+    log.info("live session %s updated by %s", live_session.id, by.email)
+
+
+def delete_live_session(live_session: LiveSession, by: User) -> None:
+    db.session.delete(live_session)
+    db.session.commit()
+    log.info("live session %s deleted by %s", live_session.id, by.email)
+
+
+# --- readings --------------------------------------------------------------------------------
+
+@dataclass
+class ReadingDetails:
+    title: str
+    body_markdown: str = ""
+    external_url: str = ""
+    estimated_minutes: int | None = None
+    reflection_prompt: str = ""
+    min_words: int | None = None
+    max_words: int | None = None
+    opens_local: datetime | None = None  # None: when the first session ends
+    closes_local: datetime | None = None  # None: when the second session begins
+
+
+def _apply_reading(reading: Reading, academy: Academy, details: ReadingDetails) -> None:
+    title = " ".join(details.title.split())
+    if not title:
+        raise DomainError("Give the reading a title.", field="title")
+    if not details.body_markdown.strip() and not details.external_url.strip():
+        raise DomainError("Write the reading's text or give a link to it.", field="body_markdown")
+    if details.estimated_minutes is not None and not 1 <= details.estimated_minutes <= 600:
+        raise DomainError("Estimated time is between 1 and 600 minutes.", field="estimated_minutes")
+    for name in ("min_words", "max_words"):
+        value = getattr(details, name)
+        if value is not None and not 1 <= value <= 10000:
+            raise DomainError("A word limit is between 1 and 10,000.", field=name)
+    if details.min_words and details.max_words and details.min_words > details.max_words:
+        raise DomainError("The least number of words is more than the most.", field="max_words")
+    external_url = check_link(details.external_url, "external_url")
+    opens_at = closes_at = None
+    if details.opens_local is not None:
+        opens_at = wall_clock_to_utc(details.opens_local, academy.home_timezone)
+    if details.closes_local is not None:
+        closes_at = wall_clock_to_utc(details.closes_local, academy.home_timezone)
+    default_opens, default_closes = academy.default_reading_window()
+    if (opens_at or default_opens) and (closes_at or default_closes):
+        if (closes_at or default_closes) <= (opens_at or default_opens):
+            raise DomainError("The reading must close after it opens.", field="closes_local")
+    reading.title = title
+    reading.body_markdown = details.body_markdown.strip()
+    reading.external_url = external_url
+    reading.estimated_minutes = details.estimated_minutes
+    reading.reflection_prompt = details.reflection_prompt.strip()
+    reading.min_words = details.min_words
+    reading.max_words = details.max_words
+    reading.opens_at = opens_at
+    reading.closes_at = closes_at
+
+
+def create_reading(academy: Academy, details: ReadingDetails, by: User) -> Reading:
+    reading = Reading(academy=academy)
+    _apply_reading(reading, academy, details)
+    last = db.session.scalar(select(func.max(Reading.position)).where(Reading.academy_id == academy.id))
+    reading.position = (last or 0) + 1
+    db.session.add(reading)
+    db.session.commit()
+    log.info("reading %s added to academy %s by %s", reading.id, academy.id, by.email)
+    return reading
+
+
+def update_reading(reading: Reading, details: ReadingDetails, by: User) -> None:
+    _apply_reading(reading, reading.academy, details)
+    db.session.commit()
+    log.info("reading %s updated by %s", reading.id, by.email)
+
+
+def delete_reading(reading: Reading, by: User) -> None:
+    db.session.delete(reading)
+    db.session.commit()
+    log.info("reading %s deleted by %s", reading.id, by.email)

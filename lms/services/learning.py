@@ -1,0 +1,237 @@
+"""A learner's path through an academy: the dashboard, opening and finishing readings, reflections."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    Academy,
+    Enrolment,
+    LiveSession,
+    Reading,
+    ReadingProgress,
+    Reflection,
+    User,
+    count_words,
+)
+from .errors import DomainError, NotAllowed
+
+log = logging.getLogger(__name__)
+
+# Far more than any reflection needs; stops a pasted book from filling the database.
+MAX_REFLECTION_CHARACTERS = 50_000
+
+
+@dataclass
+class ReadingState:
+    """One reading as one learner sees it."""
+
+    reading: Reading
+    progress: ReadingProgress | None
+    reflection: Reflection | None
+    now: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.reading.is_open(self.now)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.reading.is_closed(self.now)
+
+    @property
+    def is_opened(self) -> bool:
+        return self.progress is not None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.progress is not None and self.progress.finished_at is not None
+
+    @property
+    def status(self) -> str:
+        """'not-open', 'finished', 'in-progress' or 'open'."""
+        if not self.is_open:
+            return "not-open"
+        if self.is_finished:
+            return "finished"
+        if self.is_opened:
+            return "in-progress"
+        return "open"
+
+    @property
+    def reflection_status(self) -> str:
+        """'none', 'not-started', 'draft' or 'submitted'."""
+        if not self.reading.has_reflection:
+            return "none"
+        if self.reflection is None or (not self.reflection.body and not self.reflection.is_submitted):
+            return "not-started"
+        return self.reflection.status
+
+    @property
+    def reflection_editable(self) -> bool:
+        return self.is_open and not self.is_closed
+
+
+@dataclass
+class AcademyPlan:
+    """Everything a learner's dashboard shows for one academy."""
+
+    academy: Academy
+    enrolment: Enrolment
+    next_session: LiveSession | None
+    readings: list[ReadingState] = field(default_factory=list)
+
+    @property
+    def finished_count(self) -> int:
+        return sum(1 for state in self.readings if state.is_finished)
+
+
+def dashboard(user: User, now: datetime) -> list[AcademyPlan]:
+    """The user's academies with their sessions and readings, in a fixed number of queries."""
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.user_id == user.id)
+        .options(
+            selectinload(Enrolment.academy).selectinload(Academy.live_sessions),
+            selectinload(Enrolment.academy).selectinload(Academy.readings),
+        )
+        .order_by(Enrolment.created_at)
+    ).all()
+    progress = {
+        row.reading_id: row
+        for row in db.session.scalars(select(ReadingProgress).where(ReadingProgress.user_id == user.id))
+    }
+    reflections = {
+        row.reading_id: row
+        for row in db.session.scalars(select(Reflection).where(Reflection.user_id == user.id))
+    }
+    plans = []
+    for enrolment in enrolments:
+        academy = enrolment.academy
+        plan = AcademyPlan(academy, enrolment, academy.next_session(now))
+        for reading in academy.readings:
+            plan.readings.append(
+                ReadingState(reading, progress.get(reading.id), reflections.get(reading.id), now)
+            )
+        plans.append(plan)
+    return plans
+
+
+def load_reading(user: User, reading_id: int) -> Reading:
+    """The reading if `user` may see it; otherwise NotAllowed (the page answers 404 either way)."""
+    reading = db.session.scalar(
+        select(Reading)
+        .where(Reading.id == reading_id)
+        .options(selectinload(Reading.academy).selectinload(Academy.live_sessions))
+    )
+    if reading is None or not user.can_view_academy(reading.academy_id):
+        raise NotAllowed("No such reading.")
+    return reading
+
+
+def reading_state(user: User, reading: Reading, now: datetime) -> ReadingState:
+    progress = db.session.scalar(
+        select(ReadingProgress).where(
+            ReadingProgress.user_id == user.id, ReadingProgress.reading_id == reading.id
+        )
+    )
+    reflection = db.session.scalar(
+        select(Reflection).where(Reflection.user_id == user.id, Reflection.reading_id == reading.id)
+    )
+    return ReadingState(reading, progress, reflection, now)
+
+
+def _insert_ignoring_duplicates(model, **values):
+    """INSERT ... ON CONFLICT DO NOTHING, so two requests at once cannot both create the row."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def record_opened(user: User, state: ReadingState) -> None:
+    """Remember the first time a learner opened an open reading (like a read receipt)."""
+    if state.progress is not None or not state.is_open or not user.is_learner_in(state.reading.academy_id):
+        return
+    _insert_ignoring_duplicates(
+        ReadingProgress, user_id=user.id, reading_id=state.reading.id, opened_at=state.now
+    )
+    db.session.commit()
+
+
+def _require_learner(user: User, reading: Reading) -> None:
+    if not user.is_learner_in(reading.academy_id):
+        raise NotAllowed("Only learners enrolled in this academy can do that.")
+
+
+def set_finished(user: User, reading: Reading, finished: bool, now: datetime) -> None:
+    """Mark a reading finished, or take that back. Doing it twice is the same as once."""
+    _require_learner(user, reading)
+    if not reading.is_open(now):
+        raise DomainError("This reading is not open yet.")
+    _insert_ignoring_duplicates(ReadingProgress, user_id=user.id, reading_id=reading.id, opened_at=now)
+    progress = db.session.scalar(
+        select(ReadingProgress).where(
+            ReadingProgress.user_id == user.id, ReadingProgress.reading_id == reading.id
+        )
+    )
+    if finished and progress.finished_at is None:
+        progress.finished_at = now
+    elif not finished:
+        progress.finished_at = None
+    db.session.commit()
+    log.info("reading %s marked %s by %s", reading.id, "finished" if finished else "unfinished", user.email)
+
+
+def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: datetime) -> Reflection:
+    """Save a draft or submit. A refused save raises DomainError and changes nothing."""
+    _require_learner(user, reading)
+    if not reading.has_reflection:
+        raise DomainError("This reading does not ask for a reflection.")
+    if not reading.is_open(now):
+        raise DomainError("This reading is not open yet.")
+    if reading.is_closed(now):
+        raise DomainError("This reading has closed, so its reflection can no longer be changed.")
+    existing = db.session.scalar(
+        select(Reflection).where(Reflection.user_id == user.id, Reflection.reading_id == reading.id)
+    )
+    # A submitted reflection stays submitted: later edits update it rather than withdraw it.
+    submit = submit or (existing is not None and existing.is_submitted)
+    body = (body or "").replace("\r\n", "\n").strip()
+    if len(body) > MAX_REFLECTION_CHARACTERS:
+        raise DomainError(f"A reflection can be at most {MAX_REFLECTION_CHARACTERS:,} characters.", "body")
+    words = count_words(body)
+    if submit:
+        if not body:
+            raise DomainError("Write your reflection before submitting it.", field="body")
+        if reading.min_words and words < reading.min_words:
+            raise DomainError(
+                f"Your reflection has {words} words; write at least {reading.min_words} to submit it "
+                "(you can save it as a draft meanwhile).",
+                field="body",
+            )
+    if reading.max_words and words > reading.max_words:
+        raise DomainError(
+            f"Your reflection has {words} words; the most is {reading.max_words}.", field="body"
+        )
+    if existing is None:
+        _insert_ignoring_duplicates(
+            Reflection, user_id=user.id, reading_id=reading.id, body="", status="draft",
+            created_at=now, updated_at=now,
+        )
+    reflection = existing or db.session.scalar(
+        select(Reflection).where(Reflection.user_id == user.id, Reflection.reading_id == reading.id)
+    )
+    reflection.body = body
+    reflection.updated_at = now
+    if submit:
+        reflection.status = "submitted"
+        reflection.submitted_at = reflection.submitted_at or now
+    db.session.commit()
+    log.info("reflection on reading %s %s by %s", reading.id, "submitted" if submit else "saved", user.email)
+    return reflection

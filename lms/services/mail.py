@@ -1,0 +1,66 @@
+"""Outgoing mail: SMTP when MAIL_SERVER is set, otherwise the message is written to the log."""
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from flask import current_app, render_template, url_for
+
+log = logging.getLogger(__name__)
+
+
+def mail_is_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link for an email: LMS_BASE_URL when set, otherwise the address this request came to."""
+    base = current_app.config.get("LMS_BASE_URL", "").rstrip("/")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def send(to: str, subject: str, body: str) -> bool:
+    """Send one plain-text message. True when it went out over SMTP; False when only logged."""
+    config = current_app.config
+    if not mail_is_configured():
+        log.info("Mail is not configured; this message was not sent.\nTo: %s\nSubject: %s\n\n%s", to, subject, body)
+        return False
+    message = EmailMessage()
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    try:
+        if config["MAIL_USE_SSL"]:
+            client = smtplib.SMTP_SSL(
+                config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15,
+                context=ssl.create_default_context(),
+            )
+        else:
+            client = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15)
+        with client:
+            if config["MAIL_USE_TLS"]:
+                client.starttls(context=ssl.create_default_context())
+            if config["MAIL_USERNAME"]:
+                client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        log.exception("sending mail to %s failed", to)
+        return False
+    log.info("mail %r sent to %s", subject, to)
+    return True
+
+
+def send_account_link(user, token: str, purpose: str, academy_title: str = "") -> tuple[str, bool]:
+    """Mail an invitation or reset link. Returns the link (for the admin to copy) and whether it was sent."""
+    endpoint = "lms.auth.invitation" if purpose == "invitation" else "lms.auth.reset_password"
+    link = absolute_url(endpoint, token=token)
+    template = f"lms/emails/{purpose}.txt"
+    body = render_template(template, user=user, link=link, academy_title=academy_title)
+    subject = "Your invitation to the Learning Academy" if purpose == "invitation" else "Reset your password"
+    sent = send(user.email, subject, body)
+    return link, sent

@@ -1,0 +1,41 @@
+"""One-time form keys: a create form submitted twice (a double click, a resend) acts once."""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import FormSubmission
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def claim(key: str, user_id: int) -> str | None:
+    """Reserve `key` before doing the work.
+
+    Returns None when this request is the first with the key and should go ahead; otherwise
+    the address the first submission led to ("" while it is still being processed).
+    """
+    db.session.add(FormSubmission(key=key, user_id=user_id, result_url=""))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalar(select(FormSubmission.result_url).where(FormSubmission.key == key)) or ""
+    return None
+
+
+def complete(key: str, result_url: str) -> None:
+    db.session.execute(update(FormSubmission).where(FormSubmission.key == key).values(result_url=result_url))
+    db.session.commit()
+
+
+def release(key: str) -> None:
+    """The work was refused (bad input): free the key so the corrected form can be sent again."""
+    db.session.rollback()
+    db.session.execute(delete(FormSubmission).where(FormSubmission.key == key))
+    db.session.commit()

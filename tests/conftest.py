@@ -1,0 +1,199 @@
+"""Shared fixtures: the app on a real database (SQLite, or PostgreSQL from TEST_DATABASE_URL),
+web clients that carry CSRF tokens like a browser, factories, and a SQL query counter."""
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+from werkzeug.security import generate_password_hash
+
+from config import TestingConfig, database_url
+from lms import create_app
+from lms.extensions import db
+from lms.models import Academy, Enrolment, LiveSession, Reading, User, utcnow
+
+PASSWORD = "correct horse battery"
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory):
+    raw = os.environ.get("TEST_DATABASE_URL")
+    if raw:
+        return database_url(raw)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_uri):
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = database_uri
+
+    app = create_app(Config)
+    with app.app_context():
+        # Start from nothing, then build the schema the way production does: with the migrations.
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    """Each test starts with empty tables and an app context; rows are deleted afterwards."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+class Browser:
+    """A test client that, like a browser, sends the page's CSRF token with every form."""
+
+    def __init__(self, client):
+        self.client = client
+        self._token = None
+
+    def get(self, url, **kwargs):
+        response = self.client.get(url, **kwargs)
+        found = CSRF_INPUT.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
+        if found:
+            self._token = found.group(1)
+        return response
+
+    def token(self):
+        if self._token is None:
+            self.get("/auth/reset")
+        return self._token
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf and "csrf_token" not in data:
+            data["csrf_token"] = self.token()
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, user_or_email, password=PASSWORD):
+        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+        self._token = None
+        response = self.post("/auth/login", {"email": email, "password": password})
+        self._token = None  # a new session at sign-in means a new token
+        return response
+
+    def logout(self):
+        response = self.post("/auth/logout")
+        self._token = None
+        return response
+
+
+@pytest.fixture
+def browser(app):
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def make_browser(app):
+    return lambda: Browser(app.test_client())
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- factories -------------------------------------------------------------------------------
+
+_HASH = None
+
+
+def _password_hash():
+    global _HASH
+    if _HASH is None:
+        _HASH = generate_password_hash(PASSWORD, method=TestingConfig.LMS_PASSWORD_HASH_METHOD)
+    return _HASH
+
+
+def make_user(name="Test Person", email=None, timezone="Europe/London", is_admin=False, password=True):
+    email = email or f"{name.lower().replace(' ', '.')}@example.org"
+    user = User(
+        full_name=name,
+        email=email,
+        timezone=timezone,
+        is_admin=is_admin,
+        password_hash=_password_hash() if password else None,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_academy(title="Peer Mentoring", first_start=None, gap_days=14, home_timezone="America/New_York",
+                 reference_timezones="America/New_York Europe/London Asia/Singapore"):
+    """An academy with two 90-minute sessions; by default the first ended yesterday."""
+    first_start = first_start or (utcnow() - timedelta(days=1, hours=2))
+    academy = Academy(title=title, home_timezone=home_timezone, reference_timezones=reference_timezones,
+                      organiser="ICPA", description="About peer support.")
+    academy.live_sessions = [
+        LiveSession(title="Session One", starts_at=first_start, duration_minutes=90,
+                    join_url="https://meet.example.org/one"),
+        LiveSession(title="Session Two", starts_at=first_start + timedelta(days=gap_days),
+                    duration_minutes=90, join_url="https://meet.example.org/two"),
+    ]
+    db.session.add(academy)
+    db.session.commit()
+    return academy
+
+
+def make_reading(academy, title="On lived experience", prompt="What did this make you think of?",
+                 min_words=None, max_words=None, opens_at=None, closes_at=None, position=None):
+    reading = Reading(
+        academy=academy, title=title, body_markdown="Some *text* about peer support.",
+        reflection_prompt=prompt, min_words=min_words, max_words=max_words,
+        opens_at=opens_at, closes_at=closes_at, position=position or len(academy.readings) + 1,
+        estimated_minutes=10,
+    )
+    db.session.add(reading)
+    db.session.commit()
+    return reading
+
+
+def enrol(user, academy, role="learner", group=""):
+    db.session.add(Enrolment(user=user, academy=academy, role=role, group_name=group))
+    db.session.commit()
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as queries:` ... `len(queries)` is the number of SQL statements run."""
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def aware(year, month, day, hour=0, minute=0):
+    from datetime import UTC
+
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
