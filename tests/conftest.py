@@ -60,14 +60,22 @@ def _clean_database(app):
 
 
 class Browser:
-    """A test client that, like a browser, sends the page's CSRF token with every form."""
+    """A test client that, like a browser, sends the page's CSRF token with every form.
+
+    Each request runs in an application context of its own, as in production: nothing cached
+    in `g` or in the test's database session leaks into the request, or back out of it.
+    """
 
     def __init__(self, client):
         self.client = client
         self._token = None
 
+    def _request(self, method, url, **kwargs):
+        with self.client.application.app_context():
+            return getattr(self.client, method)(url, **kwargs)
+
     def get(self, url, **kwargs):
-        response = self.client.get(url, **kwargs)
+        response = self._request("get", url, **kwargs)
         found = CSRF_INPUT.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
         if found:
             self._token = found.group(1)
@@ -82,7 +90,7 @@ class Browser:
         data = dict(data or {})
         if csrf and "csrf_token" not in data:
             data["csrf_token"] = self.token()
-        return self.client.post(url, data=data, **kwargs)
+        return self._request("post", url, data=data, **kwargs)
 
     def login(self, user_or_email, password=PASSWORD):
         email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
