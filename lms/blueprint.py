@@ -29,7 +29,6 @@ def form_expired(error):
             "lms/errors/form_expired.html",
             action=request.path,
             fields=form_field_values(),
-            reason=error.description,
         ),
         400,
     )

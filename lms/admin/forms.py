@@ -11,20 +11,13 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..forms import zone_choices
 from ..models import ROLES
-from ..services.timezones import all_zone_names
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def zone_choices():
-    return [(name, name.replace("_", " ")) for name in all_zone_names()]
-
-
-class EmptyForm(FlaskForm):
-    """A button-only form: it carries the CSRF token and nothing else."""
 
 
 class CreateForm(FlaskForm):
@@ -95,7 +88,7 @@ class ReadingForm(CreateForm):
 class PersonForm(FlaskForm):
     full_name = StringField("Full name", validators=[DataRequired("Enter the person's full name."), Length(max=200)])
     email = EmailField("Email address", validators=[DataRequired("Enter an email address.")])
-    role = SelectField("Role", choices=[(role, role.capitalize()) for role in ROLES])
+    role = SelectField("Role", choices=[SelectChoice(role, role.capitalize()) for role in ROLES])
     timezone = SelectField("Time zone", validators=[DataRequired()])
     group = StringField("Group (optional)", validators=[Length(max=100)])
 

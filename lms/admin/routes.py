@@ -5,13 +5,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Academy, Enrolment, LiveSession, Reading, User
 from ..services import academies, accounts, mail, submissions
 from ..services.errors import DomainError, RosterError
 from ..services.timezones import utc_to_wall_clock
 from ..web import admin_required
 from . import bp
-from .forms import AcademyForm, EmptyForm, LiveSessionForm, PersonForm, ReadingForm, RosterForm
+from .forms import AcademyForm, LiveSessionForm, PersonForm, ReadingForm, RosterForm
 
 
 def _get(model, object_id):
@@ -32,7 +33,9 @@ def _field_error(form, error: DomainError) -> None:
 
 def _create_once(form, work):
     """Run `work` (which returns the address to go to) once per form key, even if sent twice."""
-    key = form.form_key.data or submissions.new_key()
+    key = form.form_key.data or ""
+    if not submissions.is_well_formed(key):
+        key = submissions.new_key()
     earlier = submissions.claim(key, current_user.id)
     if earlier is not None:
         flash("That form was already sent; it was saved once.", "info")

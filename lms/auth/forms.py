@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..services.timezones import all_zone_names
+from ..forms import zone_choices
 
 
 class LoginForm(FlaskForm):
@@ -41,7 +41,7 @@ class AccountForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(name, name.replace("_", " ")) for name in all_zone_names()]
+        self.timezone.choices = zone_choices()
 
 
 class ChangePasswordForm(SetPasswordForm):

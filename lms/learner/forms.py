@@ -3,10 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 
 
-class EmptyForm(FlaskForm):
-    """A button-only form: it carries the CSRF token and nothing else."""
-
-
 class FinishedForm(FlaskForm):
     finished = HiddenField()
 

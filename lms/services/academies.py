@@ -102,8 +102,10 @@ def _apply_session(live_session: LiveSession, academy: Academy, details: Session
 
 
 def add_live_session(academy: Academy, details: SessionDetails, by: User) -> LiveSession:
-    live_session = LiveSession(academy=academy)
+    live_session = LiveSession()
     _apply_session(live_session, academy, details)
+    # Attached only once valid: a refused session must not linger in academy.live_sessions.
+    live_session.academy = academy
     db.session.add(live_session)
     db.session.commit()
     log.info("live session %s added to academy %s by %s", live_session.id, academy.id, by.email)
@@ -139,6 +141,15 @@ class ReadingDetails:
     closes_local: datetime | None = None  # None: when the second session begins
 
 
+def _optional_utc(wall_clock: datetime | None, zone_name: str, field: str) -> datetime | None:
+    if wall_clock is None:
+        return None
+    try:
+        return wall_clock_to_utc(wall_clock, zone_name)
+    except DomainError as error:
+        raise DomainError(error.message, field=field) from None
+
+
 def _apply_reading(reading: Reading, academy: Academy, details: ReadingDetails) -> None:
     title = " ".join(details.title.split())
     if not title:
@@ -154,11 +165,8 @@ def _apply_reading(reading: Reading, academy: Academy, details: ReadingDetails) 
     if details.min_words and details.max_words and details.min_words > details.max_words:
         raise DomainError("The least number of words is more than the most.", field="max_words")
     external_url = check_link(details.external_url, "external_url")
-    opens_at = closes_at = None
-    if details.opens_local is not None:
-        opens_at = wall_clock_to_utc(details.opens_local, academy.home_timezone)
-    if details.closes_local is not None:
-        closes_at = wall_clock_to_utc(details.closes_local, academy.home_timezone)
+    opens_at = _optional_utc(details.opens_local, academy.home_timezone, "opens_local")
+    closes_at = _optional_utc(details.closes_local, academy.home_timezone, "closes_local")
     default_opens, default_closes = academy.default_reading_window()
     if (opens_at or default_opens) and (closes_at or default_closes):
         if (closes_at or default_closes) <= (opens_at or default_opens):
@@ -175,10 +183,11 @@ def _apply_reading(reading: Reading, academy: Academy, details: ReadingDetails) 
 
 
 def create_reading(academy: Academy, details: ReadingDetails, by: User) -> Reading:
-    reading = Reading(academy=academy)
+    reading = Reading()
     _apply_reading(reading, academy, details)
     last = db.session.scalar(select(func.max(Reading.position)).where(Reading.academy_id == academy.id))
     reading.position = (last or 0) + 1
+    reading.academy = academy
     db.session.add(reading)
     db.session.commit()
     log.info("reading %s added to academy %s by %s", reading.id, academy.id, by.email)

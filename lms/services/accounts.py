@@ -93,12 +93,14 @@ def authenticate(email: str, password: str) -> User | None:
 
 def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC") -> User:
     email = normalise_email(email)
+    if not is_valid_zone(timezone):
+        raise DomainError(f"{timezone} is not a time zone name like Europe/London.", field="timezone")
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(email=email, full_name=full_name.strip() or email, timezone=timezone)
-        db.session.add(user)
+    set_password(user, password)  # before anything is added: a refused password saves nothing
     user.is_admin = True
-    set_password(user, password)
+    db.session.add(user)
     db.session.commit()
     log.info("admin account %s created or promoted", user.email)
     return user
@@ -281,11 +283,10 @@ def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
     if not data.strip():
         raise RosterError([(0, "The file is empty.")])
     text = _decode(data)
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    # Spreadsheets save with commas, or semicolons where the comma is the decimal sign.
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     try:
         header = [column.strip().lower().replace(" ", "_") for column in next(reader)]
     except StopIteration:

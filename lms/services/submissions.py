@@ -14,6 +14,11 @@ def new_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def is_well_formed(key: str) -> bool:
+    """A key as new_key() makes them; anything else (a tampered form) is replaced, not stored."""
+    return 16 <= len(key) <= 64 and all(char.isalnum() or char in "-_" for char in key)
+
+
 def claim(key: str, user_id: int) -> str | None:
     """Reserve `key` before doing the work.
 

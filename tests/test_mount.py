@@ -1,0 +1,169 @@
+"""The LMS mounted under /academy inside a host Flask app that keeps its own routes."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+
+from lms import LMS
+from lms.extensions import db
+from lms.models import ReadingProgress, Reflection, utcnow
+from tests.conftest import CSRF_INPUT, PASSWORD, enrol, make_academy, make_reading, make_user
+
+
+@pytest.fixture
+def host(app):
+    host = Flask("host_site")
+    host.config.update(
+        SECRET_KEY="host-secret",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        TESTING=True,
+        LMS_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+    )
+
+    @host.route("/")
+    def home():
+        return "host home"
+
+    lms = LMS()
+    lms.init_app(host, url_prefix="/academy")
+    host.lms_instance = lms  # for the test that checks the registration
+    yield host
+    with host.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def course(host):
+    """A learner enrolled in an academy whose first session ended yesterday, with one open reading."""
+    with host.app_context():
+        learner = make_user("Wei Ling Tan", timezone="Asia/Singapore")
+        academy = make_academy()
+        reading = make_reading(academy, min_words=3, max_words=100)
+        enrol(learner, academy)
+        ids = {"user": learner.id, "academy": academy.id, "reading": reading.id, "email": learner.email}
+        db.session.remove()
+    return ids
+
+
+def token_from(response) -> str:
+    found = CSRF_INPUT.search(response.get_data(as_text=True))
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in(client, email):
+    page = client.get("/academy/auth/login")
+    return client.post(
+        "/academy/auth/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token_from(page)},
+    )
+
+
+def test_host_keeps_its_own_home_page(host):
+    response = host.test_client().get("/")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "host home"
+
+
+def test_the_extension_registers_itself(host, app):
+    assert host.extensions["lms"] is host.lms_instance
+    assert isinstance(host.extensions["lms"], LMS)
+    assert isinstance(app.extensions["lms"], LMS)
+    assert host.extensions["lms"] is not app.extensions["lms"]
+
+
+def test_sign_in_page_lives_under_the_prefix(host):
+    response = host.test_client().get("/academy/auth/login")
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Sign in" in page
+    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    assert action == "/academy/auth/login"
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page).group(1)
+    assert stylesheet.startswith("/academy/")
+    css = host.test_client().get(stylesheet)
+    assert css.status_code == 200
+    assert css.mimetype == "text/css"
+    css.close()
+
+
+def test_the_lms_front_door_and_unmounted_paths(host):
+    client = host.test_client()
+    front = client.get("/academy/")
+    assert front.status_code == 302
+    assert front.location.startswith("/academy/auth/login")
+    assert client.get("/auth/login").status_code == 404
+    assert client.get("/learn/").status_code == 404
+
+
+def test_anonymous_visitor_is_sent_to_the_mounted_sign_in(host):
+    response = host.test_client().get("/academy/learn/")
+    assert response.status_code == 302
+    target = urlsplit(response.location)
+    assert target.path == "/academy/auth/login"
+    assert parse_qs(target.query) == {"next": ["/academy/learn/"]}
+
+
+def test_a_learner_works_through_a_reading_under_the_prefix(host, course):
+    client = host.test_client()
+
+    response = sign_in(client, course["email"])
+    assert response.status_code == 302
+    assert response.location.startswith("/academy/learn/")
+
+    dashboard = client.get(response.location)
+    assert dashboard.status_code == 200
+    page = dashboard.get_data(as_text=True)
+    assert "Hello, Wei Ling Tan" in page
+    assert "Peer Mentoring" in page
+    links = re.findall(r'href="(/academy/learn/readings/\d+)"', page)
+    assert links == [f"/academy/learn/readings/{course['reading']}"]
+    assert 'href="/learn/' not in page
+
+    reading_page = client.get(links[0])
+    assert reading_page.status_code == 200
+    text = reading_page.get_data(as_text=True)
+    assert "On lived experience" in text
+    assert f'action="/academy/learn/readings/{course["reading"]}/finished"' in text
+    assert f'action="/academy/learn/readings/{course["reading"]}/reflection"' in text
+    token = token_from(reading_page)
+
+    finished = client.post(
+        f"/academy/learn/readings/{course['reading']}/finished",
+        data={"finished": "yes", "csrf_token": token},
+    )
+    assert finished.status_code == 302
+    assert finished.location == f"/academy/learn/readings/{course['reading']}"
+
+    saved = client.post(
+        f"/academy/learn/readings/{course['reading']}/reflection",
+        data={"body": "Trust grows from shared experience.", "action": "draft", "csrf_token": token},
+    )
+    assert saved.status_code == 302
+    assert saved.location == f"/academy/learn/readings/{course['reading']}#reflection"
+    assert "Your draft is saved." in client.get(saved.location.split("#")[0]).get_data(as_text=True)
+
+    with host.app_context():
+        progress = db.session.query(ReadingProgress).filter_by(user_id=course["user"]).one()
+        assert progress.finished_at is not None
+        assert utcnow() - progress.finished_at < timedelta(minutes=5)
+        reflection = db.session.query(Reflection).filter_by(user_id=course["user"]).one()
+        assert reflection.status == "draft"
+        assert reflection.body == "Trust grows from shared experience."
+
+    assert "Finished" in client.get("/academy/learn/").get_data(as_text=True)
+
+
+def test_a_post_without_the_token_is_refused_under_the_prefix(host, course):
+    client = host.test_client()
+    sign_in(client, course["email"])
+    response = client.post(f"/academy/learn/readings/{course['reading']}/finished", data={"finished": "yes"})
+    assert response.status_code == 400
+    with host.app_context():
+        assert db.session.query(ReadingProgress).count() == 0

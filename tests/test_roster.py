@@ -1,0 +1,304 @@
+"""Roster import: uploading a CSV through the people page, all or nothing, and parse_roster's line numbers."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.models import AccountToken, Enrolment, User
+from lms.services.accounts import parse_roster
+from lms.services.errors import RosterError
+from tests.conftest import make_academy, make_user
+
+# shared/ lies beside the repository, on a developer machine and in CI alike.
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "roster.csv"
+HEADER = "full_name,email,role,timezone,group\n"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def html(response) -> str:
+    return unescape(response.get_data(as_text=True))
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def people_count() -> int:
+    """Users other than the signed-in admin."""
+    return db.session.scalar(select(func.count()).select_from(User).where(User.is_admin.is_(False)))
+
+
+def problems_of(response) -> list[str]:
+    """The lines of the 'Nothing was imported' list on the people page."""
+    summary = re.search(r"Nothing was imported.*?<ul>(.*?)</ul>", response.get_data(as_text=True), re.S)
+    assert summary, "the page shows no list of roster problems"
+    return [unescape(item).strip() for item in re.findall(r"<li>(.*?)</li>", summary.group(1), re.S)]
+
+
+def upload(browser, academy, data: bytes, filename: str = "roster.csv"):
+    return browser.post(
+        f"/admin/academies/{academy.id}/people/import",
+        data={"roster": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def problems(data: bytes, default_timezone: str = "Europe/London") -> list[tuple[int, str]]:
+    with pytest.raises(RosterError) as refused:
+        parse_roster(data, default_timezone)
+    return refused.value.problems
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+@pytest.fixture
+def academy():
+    return make_academy(home_timezone="America/New_York")
+
+
+@pytest.fixture
+def admin(browser, academy):
+    """An admin, signed in and looking at the academy's people page."""
+    user = make_user("Ada Admin", email="ada.admin@example.org", is_admin=True)
+    browser.login(user)
+    assert browser.get(f"/admin/academies/{academy.id}/people").status_code == 200
+    return user
+
+
+# --- importing the sample roster -------------------------------------------------------------
+
+def test_the_sample_roster_enrols_everyone_with_their_role_group_and_time_zone(browser, admin, academy):
+    response = upload(browser, academy, SAMPLE.read_bytes())
+
+    assert response.status_code == 200
+    enrolments = db.session.scalars(select(Enrolment).where(Enrolment.academy_id == academy.id)).all()
+    roles = [enrolment.role for enrolment in enrolments]
+    assert roles.count("learner") == 5
+    assert roles.count("facilitator") == 2
+    with SAMPLE.open(encoding="utf-8", newline="") as sample:
+        rows = list(csv.DictReader(sample))
+    assert people_count() == len(rows) == 7
+    for row in rows:
+        user = db.session.scalar(select(User).where(User.email == row["email"]))
+        assert user is not None, row["email"]
+        assert (user.full_name, user.timezone) == (row["full_name"], row["timezone"])
+        enrolment = user.enrolment_in(academy.id)
+        assert (enrolment.role, enrolment.group_name) == (row["role"], row["group"])
+    assert "7 new account(s)" in html(response)
+    assert len(re.findall(r'value="https?://[^"]*/auth/invitation/', html(response))) == 7
+
+
+def test_importing_the_same_roster_again_changes_nothing(browser, admin, academy):
+    upload(browser, academy, SAMPLE.read_bytes())
+    before = (count(User), count(Enrolment), count(AccountToken))
+
+    again = upload(browser, academy, SAMPLE.read_bytes())
+
+    assert again.status_code == 200
+    assert (count(User), count(Enrolment), count(AccountToken)) == before
+    assert "7 already enrolled, unchanged" in html(again)
+
+
+def test_an_existing_account_is_enrolled_not_duplicated(browser, admin, academy):
+    ingrid = make_user("Ingrid Solberg", email="ingrid.solberg@example.org", timezone="Europe/Oslo")
+
+    response = upload(browser, academy, SAMPLE.read_bytes())
+
+    assert response.status_code == 200
+    assert people_count() == 7
+    assert db.session.get(User, ingrid.id).enrolment_in(academy.id).group_name == "Oslo"
+    page = html(response)
+    assert "6 new account(s)" in page
+    assert "1 existing account(s) enrolled: Ingrid Solberg" in page
+
+
+def test_an_email_that_differs_only_in_case_finds_the_existing_account(browser, admin, academy):
+    ingrid = make_user("Ingrid Solberg", email="ingrid.solberg@example.org")
+
+    response = upload(browser, academy, (HEADER + "Ingrid Solberg,Ingrid.Solberg@Example.ORG,learner,Europe/Oslo,Oslo\n")
+                      .encode())
+
+    assert response.status_code == 200
+    assert people_count() == 1
+    assert db.session.get(User, ingrid.id).enrolment_in(academy.id) is not None
+
+
+# --- all or nothing --------------------------------------------------------------------------
+
+def test_a_roster_with_bad_rows_imports_nobody_and_names_every_bad_line(browser, admin, academy):
+    roster = (
+        HEADER  # line 1
+        + "Ann Good,ann@example.org,learner,Europe/London,A\n"  # line 2
+        + "Bad Email,not-an-email,learner,Europe/London,A\n"  # line 3
+        + "Cal Good,cal@example.org,facilitator,Europe/Oslo,\n"  # line 4
+        + "Mars Person,mars@example.org,learner,Mars/Olympus,A\n"  # line 5
+        + "Ann Again,ANN@example.org,learner,Europe/London,B\n"  # line 6: line 2's email
+    )
+
+    response = upload(browser, academy, roster.encode())
+
+    assert response.status_code == 400
+    listed = problems_of(response)
+    assert len(listed) == 3
+    assert listed[0].startswith("Line 3:") and "not-an-email is not a valid email address" in listed[0]
+    assert listed[1].startswith("Line 5:") and "Mars/Olympus is not a time zone" in listed[1]
+    assert listed[2] == "Line 6: ann@example.org is already on line 2."
+    assert people_count() == 0
+    assert count(Enrolment) == 0
+    assert count(AccountToken) == 0
+
+
+def test_a_roster_without_an_email_column_is_refused_with_a_clear_message(browser, admin, academy):
+    response = upload(browser, academy, b"full_name,role,timezone\nAnn Good,learner,Europe/London\n")
+
+    assert response.status_code == 400
+    [message] = problems_of(response)
+    assert message.startswith("Line 1:")
+    assert "missing: email" in message
+    assert people_count() == 0
+
+
+def test_an_empty_roster_is_refused_with_a_clear_message(browser, admin, academy):
+    response = upload(browser, academy, b"")
+
+    assert response.status_code == 400
+    assert problems_of(response) == ["The file is empty."]
+
+
+def test_a_roster_with_a_header_but_no_people_is_refused(browser, admin, academy):
+    response = upload(browser, academy, HEADER.encode())
+
+    assert response.status_code == 400
+    assert problems_of(response) == ["The file has a header line but no people."]
+
+
+def test_a_roster_that_is_not_utf8_asks_for_csv_utf8(browser, admin, academy):
+    latin1 = (HEADER + "Jean-François Côté,jf.cote@example.org,learner,America/Toronto,Montréal\n").encode("latin-1")
+
+    response = upload(browser, academy, latin1)
+
+    assert response.status_code == 400
+    [message] = problems_of(response)
+    assert "not UTF-8" in message
+    assert "CSV UTF-8" in message
+    assert people_count() == 0
+
+
+def test_a_utf8_roster_with_a_byte_order_mark_is_imported(browser, admin, academy):
+    with_bom = ("\ufeff" + HEADER + "Jean-François Côté,jf.cote@example.org,learner,America/Toronto,Montréal\n")
+
+    response = upload(browser, academy, with_bom.encode("utf-8"))
+
+    assert response.status_code == 200
+    user = db.session.scalar(select(User).where(User.email == "jf.cote@example.org"))
+    assert user.full_name == "Jean-François Côté"
+    assert user.enrolment_in(academy.id).group_name == "Montréal"
+
+
+def test_a_semicolon_separated_roster_is_imported(browser, admin, academy):
+    roster = "full_name;email;role;timezone;group\nSolberg, Ingrid;ingrid@example.org;facilitator;Europe/Oslo;Oslo\n"
+
+    response = upload(browser, academy, roster.encode())
+
+    assert response.status_code == 200
+    user = db.session.scalar(select(User).where(User.email == "ingrid@example.org"))
+    assert (user.full_name, user.timezone) == ("Solberg, Ingrid", "Europe/Oslo")
+    assert user.enrolment_in(academy.id).role == "facilitator"
+
+
+def test_an_unknown_role_is_reported_with_its_line(browser, admin, academy):
+    roster = HEADER + "Ann Good,ann@example.org,learner,Europe/London,\nGus Guest,gus@example.org,guest,Europe/London,\n"
+
+    response = upload(browser, academy, roster.encode())
+
+    assert response.status_code == 400
+    assert problems_of(response) == ["Line 3: Role must be learner or facilitator, not guest."]
+    assert people_count() == 0
+
+
+def test_sending_no_file_is_refused_next_to_the_field(browser, admin, academy):
+    response = browser.post(f"/admin/academies/{academy.id}/people/import", data={},
+                            content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert "Choose a CSV file to import." in html(response)
+
+
+# --- parse_roster: line numbers count the header as line 1 -----------------------------------
+
+def test_parse_roster_reads_people_in_order_with_defaults():
+    people = parse_roster((HEADER + "Ann Good,ANN@Example.org,,,\nBo Bright,bo@example.org,Facilitator,Asia/Singapore,"
+                           " Team  Two \n").encode(), "America/Chicago")
+
+    assert [(p.full_name, p.email, p.role, p.timezone, p.group) for p in people] == [
+        ("Ann Good", "ann@example.org", "learner", "America/Chicago", ""),
+        ("Bo Bright", "bo@example.org", "facilitator", "Asia/Singapore", "Team Two"),
+    ]
+
+
+def test_parse_roster_numbers_the_first_person_line_2():
+    assert problems((HEADER + "Ann Good,nope,learner,Europe/London,\n").encode())[0][0] == 2
+
+
+def test_parse_roster_counts_blank_lines_so_numbers_match_the_file():
+    data = (HEADER + "Ann Good,ann@example.org,,,\n\n\nBo Bright,bo@example,,,\n").encode()
+    assert [line for line, _ in problems(data)] == [5]
+
+
+def test_parse_roster_counts_windows_line_endings_like_any_others():
+    data = (HEADER + "Ann Good,ann@example.org,,,\nBo Bright,,,,\n").replace("\n", "\r\n").encode()
+    assert problems(data) == [(3, "Enter an email address.")]
+
+
+def test_parse_roster_reports_a_quoted_multiline_name_at_its_last_line():
+    data = (HEADER + '"Ann\nGood",ann@example.org,,,\nBo Bright,bo@example.org,wizard,,\n').encode()
+    assert [line for line, _ in problems(data)] == [4]
+
+
+def test_parse_roster_lists_every_bad_line_in_file_order():
+    data = (
+        HEADER
+        + ",nameless@example.org,,,\n"  # 2: no name
+        + "Ann Good,ann@example.org,,,\n"  # 3: fine
+        + "Bo Bright,bo@example.org,learner,Europe/London,A,extra\n"  # 4: too many values
+        + "Cy Clone,ANN@example.org,,,\n"  # 5: line 3's email
+        + "Di Dial,di@example.org,,Moon/Base,\n"  # 6: unknown zone
+    ).encode()
+
+    found = problems(data)
+
+    assert [line for line, _ in found] == [2, 4, 5, 6]
+    assert found[0][1] == "Enter the person's full name."
+    assert found[1][1] == "6 values but only 5 columns."
+    assert found[2][1] == "ann@example.org is already on line 3."
+    assert "Moon/Base" in found[3][1]
+
+
+def test_parse_roster_reports_a_missing_column_on_line_1():
+    assert problems(b"name,email\nAnn Good,ann@example.org\n") == [
+        (1, "The first line must name the columns full_name, email, role, timezone, group; missing: full_name.")
+    ]
+
+
+def test_parse_roster_accepts_spreadsheet_style_headers():
+    people = parse_roster(b"Full Name,Email,Role\nAnn Good,ann@example.org,learner\n", "UTC")
+    assert [(p.full_name, p.email) for p in people] == [("Ann Good", "ann@example.org")]
+
+
+def test_parse_roster_reports_whole_file_problems_as_line_0():
+    assert problems(b"") == [(0, "The file is empty.")]
+    assert problems(b"  \n\n") == [(0, "The file is empty.")]
+    assert problems("full_name,email\nJosé,jose@example.org\n".encode("latin-1"))[0][0] == 0
+
+
+def test_parse_roster_reads_doubled_quotes_in_a_quoted_name_as_excel_writes_them():
+    people = parse_roster(b'full_name,email\n"Jean ""JJ"" Smith",jj@example.org\n', "UTC")
+    assert people[0].full_name == 'Jean "JJ" Smith'
