@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from .services import accounts, demo
+from .services import accounts, demo, outbox
 from .services.errors import DomainError
 
 lms_cli = AppGroup("lms", help="Learning Academy commands.")
@@ -33,3 +33,13 @@ def load_demo(as_published):
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for login in demo.demo_logins():
         click.echo(f"  {login.role:<12} {login.email:<32} {login.name}")
+
+
+@lms_cli.command("send-due-mail")
+def send_due_mail():
+    """Queue and send whatever mail is due. Safe to run from cron every few minutes."""
+    outcome = outbox.send_due()
+    click.echo(
+        f"queued {outcome['queued']}, sent {outcome['sent']}, logged {outcome['logged']} (no mail server), "
+        f"to retry {outcome['pending']}, failed {outcome['failed']}"
+    )

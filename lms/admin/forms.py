@@ -40,6 +40,13 @@ class AcademyForm(CreateForm):
         "America/New_York Europe/London Asia/Singapore",
         validators=[Length(max=500)],
     )
+    reminder_days = IntegerField(
+        "Reminder, days before the second session",
+        default=2,
+        description="Learners with unfinished readings or reflections get one reminder by email. "
+        "0 sends none; empty means 2.",
+        validators=[Optional(), NumberRange(0, 30)],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

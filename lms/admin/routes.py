@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Academy, Enrolment, LiveSession, Reading, User
-from ..services import academies, accounts, mail, submissions
+from ..services import academies, accounts, mail, outbox, submissions
 from ..services.errors import DomainError, RosterError
 from ..services.timezones import utc_to_wall_clock
 from ..web import admin_required
@@ -73,6 +73,7 @@ def _academy_details(form) -> academies.AcademyDetails:
         organiser=form.organiser.data or "",
         home_timezone=form.home_timezone.data or "",
         reference_timezones=form.reference_timezones.data or "",
+        reminder_days=form.reminder_days.data if form.reminder_days.data is not None else 2,
     )
 
 
@@ -362,3 +363,26 @@ def new_link(academy_id, user_id):
         flash(f"A new link was sent to {user.email}.", "success")
         return redirect(url_for("lms.admin.people", academy_id=found.id))
     return render_template("lms/admin/link.html", academy=found, user=user, link=link, purpose=purpose)
+
+
+# --- mail ------------------------------------------------------------------------------------
+
+@bp.route("/mail")
+@admin_required
+def mail_outbox():
+    return render_template(
+        "lms/admin/mail.html", summary=outbox.summary(), retry_form=EmptyForm(),
+        mail_configured=mail.mail_is_configured(),
+    )
+
+
+@bp.route("/mail/<int:message_id>/retry", methods=["POST"])
+@admin_required
+def retry_mail(message_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if outbox.retry(message_id):
+        flash("The message will be tried again at the next run of send-due-mail.", "success")
+    else:
+        flash("That message is not waiting to be retried.", "info")
+    return redirect(url_for("lms.admin.mail_outbox"))

@@ -1,7 +1,8 @@
 """The data: one module per domain, every table prefixed lms_."""
 from .academies import ROLES, Academy, Enrolment, LiveSession
+from .mail import OutgoingMail
 from .readings import Reading, ReadingProgress
-from .reflections import Reflection, count_words
+from .reflections import Feedback, Reflection, ReflectionVersion, count_words
 from .types import UTCDateTime, utcnow
 from .users import AccountToken, FormSubmission, User
 
@@ -10,11 +11,14 @@ __all__ = [
     "Academy",
     "AccountToken",
     "Enrolment",
+    "Feedback",
     "FormSubmission",
     "LiveSession",
+    "OutgoingMail",
     "Reading",
     "ReadingProgress",
     "Reflection",
+    "ReflectionVersion",
     "UTCDateTime",
     "User",
     "count_words",

@@ -22,6 +22,8 @@ class Academy(db.Model):
     home_timezone: Mapped[str] = mapped_column(String(64))
     # Zones shown beside every session time, e.g. "America/New_York Europe/London".
     reference_timezones: Mapped[str] = mapped_column(String(500), default="")
+    # The "readings are waiting for you" reminder goes this many days before the second session.
+    reminder_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     live_sessions: Mapped[list[LiveSession]] = relationship(

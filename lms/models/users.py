@@ -46,6 +46,10 @@ class User(UserMixin, db.Model):
         enrolment = self.enrolment_in(academy_id)
         return enrolment is not None and enrolment.role == "learner"
 
+    @property
+    def facilitates_any(self) -> bool:
+        return any(enrolment.role == "facilitator" for enrolment in self.enrolments)
+
     def can_view_academy(self, academy_id: int) -> bool:
         return self.is_admin or self.enrolment_in(academy_id) is not None
 

@@ -45,6 +45,7 @@ class AcademyDetails:
     organiser: str
     home_timezone: str
     reference_timezones: str = ""
+    reminder_days: int = 2
 
 
 def _apply_details(academy: Academy, details: AcademyDetails) -> None:
@@ -54,7 +55,10 @@ def _apply_details(academy: Academy, details: AcademyDetails) -> None:
     academy.home_timezone, academy.reference_timezones = _check_zones(
         details.home_timezone, details.reference_timezones
     )
+    if not 0 <= details.reminder_days <= 30:
+        raise DomainError("The reminder goes 0 to 30 days before the second session.", field="reminder_days")
     academy.title = title
+    academy.reminder_days = details.reminder_days
     academy.description = details.description.strip()
     academy.organiser = details.organiser.strip()
 

@@ -14,10 +14,12 @@ from ..extensions import db
 from ..models import (
     Academy,
     Enrolment,
+    Feedback,
     LiveSession,
     Reading,
     ReadingProgress,
     Reflection,
+    ReflectionVersion,
     User,
     count_words,
 )
@@ -37,6 +39,7 @@ class ReadingState:
     progress: ReadingProgress | None
     reflection: Reflection | None
     now: datetime
+    feedback: list[Feedback] = field(default_factory=list)  # released feedback only
 
     @property
     def is_open(self) -> bool:
@@ -67,7 +70,7 @@ class ReadingState:
 
     @property
     def reflection_status(self) -> str:
-        """'none', 'not-started', 'draft' or 'submitted'."""
+        """'none', 'not-started', or the reflection's own status (draft, submitted, ...)."""
         if not self.reading.has_reflection:
             return "none"
         if self.reflection is None or (not self.reflection.body and not self.reflection.is_submitted):
@@ -76,6 +79,8 @@ class ReadingState:
 
     @property
     def reflection_editable(self) -> bool:
+        if self.reflection is not None:
+            return self.reflection.can_edit(self.is_open, self.is_closed)
         return self.is_open and not self.is_closed
 
 
@@ -112,16 +117,38 @@ def dashboard(user: User, now: datetime) -> list[AcademyPlan]:
         row.reading_id: row
         for row in db.session.scalars(select(Reflection).where(Reflection.user_id == user.id))
     }
+    feedback = _released_feedback(user)
     plans = []
     for enrolment in enrolments:
         academy = enrolment.academy
         plan = AcademyPlan(academy, enrolment, academy.next_session(now))
         for reading in academy.readings:
+            reflection = reflections.get(reading.id)
             plan.readings.append(
-                ReadingState(reading, progress.get(reading.id), reflections.get(reading.id), now)
+                ReadingState(
+                    reading, progress.get(reading.id), reflection, now,
+                    feedback.get(reflection.id, []) if reflection else [],
+                )
             )
         plans.append(plan)
     return plans
+
+
+def _released_feedback(user: User, reading_id: int | None = None) -> dict[int, list[Feedback]]:
+    """Released feedback on the user's reflections (on one reading, or all), by reflection id, in one query."""
+    query = (
+        select(Feedback)
+        .join(Reflection, Reflection.id == Feedback.reflection_id)
+        .where(Reflection.user_id == user.id, Feedback.released_at.is_not(None))
+        .options(selectinload(Feedback.author))
+        .order_by(Feedback.reflection_version)
+    )
+    if reading_id is not None:
+        query = query.where(Reflection.reading_id == reading_id)
+    found: dict[int, list[Feedback]] = {}
+    for item in db.session.scalars(query):
+        found.setdefault(item.reflection_id, []).append(item)
+    return found
 
 
 def load_reading(user: User, reading_id: int) -> Reading:
@@ -145,7 +172,8 @@ def reading_state(user: User, reading: Reading, now: datetime) -> ReadingState:
     reflection = db.session.scalar(
         select(Reflection).where(Reflection.user_id == user.id, Reflection.reading_id == reading.id)
     )
-    return ReadingState(reading, progress, reflection, now)
+    feedback = _released_feedback(user, reading.id)
+    return ReadingState(reading, progress, reflection, now, feedback.get(reflection.id, []) if reflection else [])
 
 
 def _insert_ignoring_duplicates(model, **values):
@@ -189,19 +217,26 @@ def set_finished(user: User, reading: Reading, finished: bool, now: datetime) ->
 
 
 def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: datetime) -> Reflection:
-    """Save a draft or submit. A refused save raises DomainError and changes nothing."""
+    """Save a draft or submit. A refused save raises DomainError and changes nothing.
+
+    Each submission after a request for revision is kept as a new version; edits made to a
+    submitted reflection before anyone reviewed it update that same version.
+    """
     _require_learner(user, reading)
     if not reading.has_reflection:
         raise DomainError("This reading does not ask for a reflection.")
-    if not reading.is_open(now):
-        raise DomainError("This reading is not open yet.")
-    if reading.is_closed(now):
-        raise DomainError("This reading has closed, so its reflection can no longer be changed.")
     existing = db.session.scalar(
         select(Reflection).where(Reflection.user_id == user.id, Reflection.reading_id == reading.id)
     )
+    if existing is not None and existing.status == "reviewed":
+        raise DomainError("Your reflection has been reviewed, so it can no longer be changed.")
+    if existing is None or existing.status != "revision_requested":
+        if not reading.is_open(now):
+            raise DomainError("This reading is not open yet.")
+        if reading.is_closed(now):
+            raise DomainError("This reading has closed, so its reflection can no longer be changed.")
     # A submitted reflection stays submitted: later edits update it rather than withdraw it.
-    submit = submit or (existing is not None and existing.is_submitted)
+    submit = submit or (existing is not None and existing.status == "submitted")
     body = (body or "").replace("\r\n", "\n").strip()
     if len(body) > MAX_REFLECTION_CHARACTERS:
         raise DomainError(f"A reflection can be at most {MAX_REFLECTION_CHARACTERS:,} characters.", "body")
@@ -222,7 +257,7 @@ def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: 
     if existing is None:
         _insert_ignoring_duplicates(
             Reflection, user_id=user.id, reading_id=reading.id, body="", status="draft",
-            created_at=now, updated_at=now,
+            version_count=0, created_at=now, updated_at=now,
         )
     reflection = existing or db.session.scalar(
         select(Reflection).where(Reflection.user_id == user.id, Reflection.reading_id == reading.id)
@@ -230,8 +265,28 @@ def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: 
     reflection.body = body
     reflection.updated_at = now
     if submit:
+        _record_version(reflection, now)
         reflection.status = "submitted"
         reflection.submitted_at = reflection.submitted_at or now
     db.session.commit()
     log.info("reflection on reading %s %s by %s", reading.id, "submitted" if submit else "saved", user.email)
     return reflection
+
+
+def _record_version(reflection: Reflection, now: datetime) -> None:
+    if reflection.status == "submitted" and reflection.version_count:
+        latest = db.session.scalar(
+            select(ReflectionVersion).where(
+                ReflectionVersion.reflection_id == reflection.id,
+                ReflectionVersion.number == reflection.version_count,
+            )
+        )
+        latest.body = reflection.body
+        latest.submitted_at = now
+        return
+    reflection.version_count += 1
+    db.session.add(
+        ReflectionVersion(
+            reflection_id=reflection.id, number=reflection.version_count, body=reflection.body, submitted_at=now
+        )
+    )

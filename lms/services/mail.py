@@ -1,6 +1,10 @@
-"""Outgoing mail: SMTP when MAIL_SERVER is set, otherwise the message is written to the log."""
+"""Sending one message: SMTP when MAIL_SERVER is set, otherwise the message is written to the log.
+
+Everything goes through the outbox (services/outbox.py), which calls send() and retries failures.
+"""
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
 import ssl
@@ -8,7 +12,13 @@ from email.message import EmailMessage
 
 from flask import current_app, render_template, url_for
 
+from ..extensions import db
+
 log = logging.getLogger(__name__)
+
+
+class MailError(Exception):
+    """The SMTP server could not be reached or refused the message."""
 
 
 def mail_is_configured() -> bool:
@@ -24,7 +34,10 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def send(to: str, subject: str, body: str) -> bool:
-    """Send one plain-text message. True when it went out over SMTP; False when only logged."""
+    """Send one plain-text message. True when it went out over SMTP; False when only logged.
+
+    Raises MailError when SMTP is configured but the message could not be handed over.
+    """
     config = current_app.config
     if not mail_is_configured():
         log.info("Mail is not configured; this message was not sent.\nTo: %s\nSubject: %s\n\n%s", to, subject, body)
@@ -48,19 +61,25 @@ def send(to: str, subject: str, body: str) -> bool:
             if config["MAIL_USERNAME"]:
                 client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
             client.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        log.exception("sending mail to %s failed", to)
-        return False
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailError(f"{type(error).__name__}: {error}") from error
     log.info("mail %r sent to %s", subject, to)
     return True
 
 
 def send_account_link(user, token: str, purpose: str, academy_title: str = "") -> tuple[str, bool]:
-    """Mail an invitation or reset link. Returns the link (for the admin to copy) and whether it was sent."""
+    """Queue and send an invitation or reset link at once.
+
+    Returns the link (for the admin to copy) and whether it went out by mail; a failed send stays
+    in the outbox and is retried by `flask lms send-due-mail`.
+    """
+    from . import outbox
+
     endpoint = "lms.auth.invitation" if purpose == "invitation" else "lms.auth.reset_password"
     link = absolute_url(endpoint, token=token)
-    template = f"lms/emails/{purpose}.txt"
-    body = render_template(template, user=user, link=link, academy_title=academy_title)
+    body = render_template(f"lms/emails/{purpose}.txt", user=user, link=link, academy_title=academy_title)
     subject = "Your invitation to the Learning Academy" if purpose == "invitation" else "Reset your password"
-    sent = send(user.email, subject, body)
-    return link, sent
+    key = f"{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
+    outbox.enqueue(key, purpose, user.email, subject, body)
+    db.session.commit()
+    return link, outbox.deliver_now(key) == "sent"

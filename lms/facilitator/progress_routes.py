@@ -1,0 +1,1 @@
+"""Progress view and exports (being written)."""

@@ -1,0 +1,105 @@
+"""Routes for facilitators (and admins): home, review queue, and feedback on one reflection."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..services import reviews
+from ..services.access import facilitated_academy, own_group
+from ..services.errors import DomainError, NotAllowed
+from ..web import now
+from . import bp
+from .forms import FeedbackForm
+
+
+def _academy_or_404(academy_id: int):
+    academy = facilitated_academy(current_user, academy_id)
+    if academy is None:
+        abort(404)
+    return academy
+
+
+@bp.route("/")
+@login_required
+def home():
+    academies = reviews.facilitated_academies(current_user)
+    if not academies and not current_user.is_admin:
+        abort(404)
+    return render_template("lms/facilitator/home.html", academies=academies)
+
+
+@bp.route("/academies/<int:academy_id>/reviews")
+@login_required
+def queue(academy_id):
+    academy = _academy_or_404(academy_id)
+    group = request.args.get("group", own_group(current_user, academy.id))
+    state = request.args.get("state", "awaiting")
+    reading_id = request.args.get("reading", type=int)
+    page = request.args.get("page", 1, type=int)
+    result = reviews.review_queue(academy, reading_id, group, state, page)
+    return render_template(
+        "lms/facilitator/queue.html", academy=academy, result=result, group=group, state=state,
+        reading_id=reading_id, states=reviews.QUEUE_STATES,
+    )
+
+
+def _render_reflection(reflection, form, conflict=None, status=200):
+    current = reviews.current_feedback(reflection)
+    if form is None:
+        form = FeedbackForm(formdata=None, body=current.body if current and not current.is_released else "")
+        form.seen_edit_count.data = "" if current is None else str(current.edit_count)
+    return (
+        render_template(
+            "lms/facilitator/reflection.html", reflection=reflection, reading=reflection.reading,
+            academy=reflection.reading.academy, form=form, current=current, conflict=conflict,
+        ),
+        status,
+    )
+
+
+def _load(reflection_id):
+    try:
+        return reviews.load_for_review(current_user, reflection_id)
+    except NotAllowed:
+        abort(404)
+
+
+@bp.route("/reflections/<int:reflection_id>")
+@login_required
+def reflection(reflection_id):
+    return _render_reflection(_load(reflection_id), None)
+
+
+@bp.route("/reflections/<int:reflection_id>", methods=["POST"])
+@login_required
+def save_feedback(reflection_id):
+    found = _load(reflection_id)
+    form = FeedbackForm()
+    if not form.validate_on_submit():
+        abort(400)
+    seen = form.seen_edit_count.data
+    try:
+        reviews.save_feedback(
+            found, current_user, form.body.data or "", form.action.data or "",
+            int(seen) if seen and seen.isdigit() else None, now(),
+        )
+    except reviews.FeedbackConflict as conflict:
+        db.session.rollback()
+        found = _load(reflection_id)
+        current = reviews.current_feedback(found)
+        # The next save is based on what is there now, which the page shows beside the typed text.
+        form.seen_edit_count.data = "" if current is None else str(current.edit_count)
+        form.body.errors = [conflict.message]
+        return _render_reflection(found, form, conflict=conflict, status=409)
+    except DomainError as error:
+        db.session.rollback()
+        form.body.errors = [error.message]
+        return _render_reflection(_load(reflection_id), form, status=400)
+    messages = {
+        "draft": "Your feedback is saved as a draft. The learner does not see it yet.",
+        "reviewed": "Feedback released; the reflection is marked reviewed.",
+        "revision_requested": "Feedback released; the learner is asked to revise.",
+    }
+    flash(messages[form.action.data], "success")
+    if form.action.data == "draft":
+        return redirect(url_for("lms.facilitator.reflection", reflection_id=found.id))
+    return redirect(url_for("lms.facilitator.queue", academy_id=found.reading.academy_id))
