@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import Academy, Enrolment, ReadingProgress, Reflection, User
+from ..models import Academy, Enrolment, Feedback, ReadingProgress, Reflection, ReflectionVersion, User
 from . import academies, accounts
 from .timezones import wall_clock_to_utc
 
@@ -127,8 +127,11 @@ def _load_programme(admin: User, as_published: bool, today: date) -> None:
         academies.create_reading(academy, academies.ReadingDetails(**reading), by=admin)
         for reading in demo_content.READINGS
     ]
+    facilitators = []
     for name, email, zone, group in FACILITATORS:
-        db.session.add(Enrolment(user=_user(name, email, zone), academy=academy, role="facilitator", group_name=group))
+        facilitators.append(_user(name, email, zone))
+        db.session.add(Enrolment(user=facilitators[-1], academy=academy, role="facilitator", group_name=group))
+    reflections: dict[tuple[str, int], Reflection] = {}
     opened = wall_clock_to_utc(datetime.combine(first_day, time(12, 0)), HOME_ZONE)
     for name, email, zone, group, finished, submitted, drafts in LEARNERS:
         learner = _user(name, email, zone)
@@ -146,16 +149,53 @@ def _load_programme(admin: User, as_published: bool, today: date) -> None:
             )
             if index < submitted + drafts:
                 is_submitted = index < submitted
-                db.session.add(
-                    Reflection(
-                        user=learner,
-                        reading_id=reading.id,
-                        body=REFLECTION_TEXT,
-                        status="submitted" if is_submitted else "draft",
-                        created_at=moment,
-                        updated_at=moment + timedelta(minutes=40),
-                        submitted_at=moment + timedelta(minutes=40) if is_submitted else None,
-                    )
+                submitted_at = moment + timedelta(minutes=40)
+                reflection = Reflection(
+                    user=learner,
+                    reading_id=reading.id,
+                    body=REFLECTION_TEXT,
+                    status="submitted" if is_submitted else "draft",
+                    version_count=1 if is_submitted else 0,
+                    created_at=moment,
+                    updated_at=submitted_at,
+                    submitted_at=submitted_at if is_submitted else None,
                 )
+                if is_submitted:
+                    reflection.versions = [ReflectionVersion(number=1, body=REFLECTION_TEXT, submitted_at=submitted_at)]
+                db.session.add(reflection)
+                reflections[(email, index)] = reflection
+    _add_feedback(reflections, facilitators, opened)
     db.session.commit()
     log.info("demo academy %s loaded", academy.id)
+
+
+# (learner email, reading index, facilitator index, decision or None for a draft, text)
+FEEDBACK = [
+    ("ingrid.solberg@example.org", 0, 0, "reviewed",
+     "Thank you, Ingrid. Listening first and sharing your story only when it helps is exactly the balance "
+     "the research describes. Bring this to Session Two: it is a good question for the whole group."),
+    ("marcus.b@example.org", 0, 1, "revision_requested",
+     "You write about trust in general. Could you add one moment from your own work or life where trust "
+     "made the difference? A few sentences are enough."),
+    ("ingrid.solberg@example.org", 1, 1, None,
+     "Lovely connection to the WayBack sponsors. (Draft: finish before releasing.)"),
+]
+
+
+def _add_feedback(reflections: dict, facilitators: list[User], base: datetime) -> None:
+    """A reviewed reflection, a revision asked for, and a draft answer, so every review state shows."""
+    db.session.flush()
+    for email, index, facilitator, decision, text in FEEDBACK:
+        reflection = reflections.get((email, index))
+        if reflection is None or reflection.status != "submitted":
+            continue
+        moment = base + timedelta(days=3, hours=index)
+        db.session.add(
+            Feedback(
+                reflection_id=reflection.id, reflection_version=1, author_id=facilitators[facilitator].id,
+                body=text, decision=decision, released_at=moment if decision else None,
+                created_at=moment, updated_at=moment, edit_count=1,
+            )
+        )
+        if decision:
+            reflection.status = decision
