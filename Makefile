@@ -9,6 +9,7 @@ export FLASK_APP := wsgi
 .PHONY: run test lint setup setup-dev clean
 
 run: $(VENV)/.installed
+	@bash scripts/install-system-deps.sh
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms demo
 	@echo
@@ -16,6 +17,7 @@ run: $(VENV)/.installed
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev
+	@bash scripts/install-system-deps.sh
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev

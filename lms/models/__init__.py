@@ -1,5 +1,7 @@
 """The data: one module per domain, every table prefixed lms_."""
 from .academies import ROLES, Academy, Enrolment, LiveSession
+from .attendance import ATTENDANCE_STATES, Attendance, AttendanceChange, AttendanceImport
+from .certificates import Certificate, EligibilityException
 from .mail import OutgoingMail
 from .readings import Reading, ReadingProgress
 from .reflections import Feedback, Reflection, ReflectionVersion, count_words
@@ -7,6 +9,12 @@ from .types import UTCDateTime, utcnow
 from .users import AccountToken, FormSubmission, User
 
 __all__ = [
+    "ATTENDANCE_STATES",
+    "Attendance",
+    "AttendanceChange",
+    "AttendanceImport",
+    "Certificate",
+    "EligibilityException",
     "ROLES",
     "Academy",
     "AccountToken",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -24,6 +24,12 @@ class Academy(db.Model):
     reference_timezones: Mapped[str] = mapped_column(String(500), default="")
     # The "readings are waiting for you" reminder goes this many days before the second session.
     reminder_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # Certificate rules: attending every live session is always required, as the programme promises.
+    attendance_share: Mapped[int] = mapped_column(Integer, default=75, server_default="75")
+    require_readings: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    require_reflections: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # One signatory a line, "Name, Role", printed at the foot of the certificate.
+    signatories: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     live_sessions: Mapped[list[LiveSession]] = relationship(
@@ -39,6 +45,16 @@ class Academy(db.Model):
     enrolments: Mapped[list[Enrolment]] = relationship(
         back_populates="academy", cascade="all, delete-orphan"
     )
+
+    @property
+    def signatory_list(self) -> list[tuple[str, str]]:
+        """[(name, role)] from the signatories text, one a line."""
+        found = []
+        for line in self.signatories.splitlines():
+            name, _, role = line.partition(",")
+            if name.strip():
+                found.append((name.strip(), role.strip()))
+        return found
 
     @property
     def reference_zone_list(self) -> list[str]:
