@@ -1,6 +1,6 @@
-"""The admin's face: academies, their live sessions and readings, and enrolling people."""
+"""The admin's face: academies, their live sessions and readings, people, attendance and certificates."""
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import attendance_routes, certificate_routes, routes  # noqa: E402,F401

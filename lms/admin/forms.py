@@ -2,6 +2,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     EmailField,
     HiddenField,
@@ -46,6 +47,20 @@ class AcademyForm(CreateForm):
         description="Learners with unfinished readings or reflections get one reminder by email. "
         "0 sends none; empty means 2.",
         validators=[Optional(), NumberRange(0, 30)],
+    )
+
+    attendance_share = IntegerField(
+        "Share of a session that counts as present (%)",
+        default=75,
+        description="Used when attendance is imported from Zoom or Teams. Empty means 75.",
+        validators=[Optional(), NumberRange(1, 100)],
+    )
+    require_readings = BooleanField("For a certificate, also require every reading finished")
+    require_reflections = BooleanField("For a certificate, also require every reflection submitted")
+    signatories = TextAreaField(
+        "Certificate signatories",
+        description="One a line: name, then a comma, then their role. For example: Jane Doe, Executive Director",
+        validators=[Length(max=1000)],
     )
 
     def __init__(self, *args, **kwargs):

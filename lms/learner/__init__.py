@@ -1,6 +1,6 @@
-"""The learner's face: dashboard, reading pages, finishing readings, reflections, calendar files."""
+"""The learner's face: dashboard, reading pages, reflections, calendar files, certificates."""
 from flask import Blueprint
 
 bp = Blueprint("learner", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import certificate_routes, routes  # noqa: E402,F401

@@ -46,6 +46,10 @@ class AcademyDetails:
     home_timezone: str
     reference_timezones: str = ""
     reminder_days: int = 2
+    attendance_share: int = 75
+    require_readings: bool = False
+    require_reflections: bool = False
+    signatories: str = ""
 
 
 def _apply_details(academy: Academy, details: AcademyDetails) -> None:
@@ -57,8 +61,14 @@ def _apply_details(academy: Academy, details: AcademyDetails) -> None:
     )
     if not 0 <= details.reminder_days <= 30:
         raise DomainError("The reminder goes 0 to 30 days before the second session.", field="reminder_days")
+    if not 1 <= details.attendance_share <= 100:
+        raise DomainError("The share of a session is between 1 and 100 percent.", field="attendance_share")
     academy.title = title
     academy.reminder_days = details.reminder_days
+    academy.attendance_share = details.attendance_share
+    academy.require_readings = details.require_readings
+    academy.require_reflections = details.require_reflections
+    academy.signatories = "\n".join(line.strip() for line in details.signatories.splitlines() if line.strip())
     academy.description = details.description.strip()
     academy.organiser = details.organiser.strip()
 

@@ -105,6 +105,7 @@ def _load_programme(admin: User, as_published: bool, today: date) -> None:
             organiser=demo_content.ORGANISER,
             home_timezone=HOME_ZONE,
             reference_timezones=REFERENCE_ZONES,
+            signatories="Academy Director, ICPA\nChair, Practice Transfer Advisory Committee",
         ),
         by=admin,
     )

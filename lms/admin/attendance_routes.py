@@ -1,0 +1,1 @@
+"""Admin pages for attendance (being written)."""
