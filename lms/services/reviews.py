@@ -149,6 +149,12 @@ def save_feedback(
     """
     if action not in ACTIONS:
         raise DomainError("Choose what to do with the feedback.")
+    existing = current_feedback(reflection)
+    # Someone else's save since the page was opened comes first: show it rather than a bare refusal.
+    if existing is not None and (existing.is_released or seen_edit_count != existing.edit_count):
+        raise FeedbackConflict(existing)
+    if existing is None and seen_edit_count is not None:
+        raise FeedbackConflict(None)
     if reflection.status != "submitted":
         raise DomainError("This reflection is not waiting for feedback (it may have been answered already).")
     body = (body or "").replace("\r\n", "\n").strip()
@@ -159,10 +165,7 @@ def save_feedback(
     if action == "draft" and not body:
         raise DomainError("Write some feedback before saving a draft.", field="body")
 
-    existing = current_feedback(reflection)
     if existing is None:
-        if seen_edit_count is not None:
-            raise FeedbackConflict(None)
         feedback = Feedback(
             reflection_id=reflection.id, reflection_version=reflection.version_count, author_id=author.id,
             body=body, created_at=now, updated_at=now, edit_count=1,
@@ -174,8 +177,6 @@ def save_feedback(
             db.session.rollback()
             raise FeedbackConflict(_fresh_current(reflection.id)) from None
     else:
-        if existing.is_released or seen_edit_count != existing.edit_count:
-            raise FeedbackConflict(existing)
         # Conditional update: of two saves at the same moment, only one passes.
         changed = db.session.execute(
             update(Feedback)
