@@ -73,6 +73,9 @@ def create_app(config_object=None) -> Flask:
     LMS(app)
 
     from .errors import register_error_pages
+    from .security import add_security_headers
 
     register_error_pages(app)
+    # The blueprint covers its own pages; this covers the rest of the standalone site (404s and such).
+    app.after_request(add_security_headers)
     return app

@@ -7,6 +7,7 @@ from .auth import bp as auth_bp
 from .facilitator import bp as facilitator_bp
 from .learner import bp as learner_bp
 from .public import bp as public_bp
+from .security import add_security_headers
 from .web import form_field_values
 
 lms_blueprint = Blueprint(
@@ -16,6 +17,7 @@ lms_blueprint = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+lms_blueprint.after_request(add_security_headers)
 lms_blueprint.register_blueprint(public_bp)
 lms_blueprint.register_blueprint(auth_bp, url_prefix="/auth")
 lms_blueprint.register_blueprint(learner_bp, url_prefix="/learn")

@@ -347,7 +347,7 @@ def test_changed_password_replaces_the_old_one(browser, make_browser):
     browser.login(make_user("Ingrid Solberg"))
     response = change_password(browser, PASSWORD, NEW_PASSWORD)
     assert path_of(response) == "/auth/account"
-    assert "Your password is changed." in flashes(browser, "/auth/account")
+    assert "Your password is changed. You are signed out everywhere else." in flashes(browser, "/auth/account")
     assert path_of(make_browser().login("ingrid.solberg@example.org", NEW_PASSWORD)) == "/learn/"
     assert SAME_ANSWER_FOR_UNKNOWN in page(make_browser().login("ingrid.solberg@example.org", PASSWORD))
 

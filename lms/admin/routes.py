@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Academy, Enrolment, LiveSession, Reading, User
-from ..services import academies, accounts, mail, outbox, submissions
+from ..services import academies, accounts, audit, mail, outbox, submissions
 from ..services.errors import DomainError, RosterError
 from ..services.timezones import utc_to_wall_clock
 from ..web import admin_required
@@ -385,8 +385,18 @@ def mail_outbox():
 def retry_mail(message_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if outbox.retry(message_id):
+    if outbox.retry(message_id, current_user):
         flash("The message will be tried again at the next run of send-due-mail.", "success")
     else:
         flash("That message is not waiting to be retried.", "info")
     return redirect(url_for("lms.admin.mail_outbox"))
+
+
+# --- audit log -------------------------------------------------------------------------------
+
+@bp.route("/audit")
+@admin_required
+def audit_log():
+    page = request.args.get("page", 1, type=int)
+    events, pages = audit.recent(page)
+    return render_template("lms/admin/audit.html", events=events, page=min(max(page, 1), pages), pages=pages)

@@ -1,5 +1,5 @@
 """Signing in and out, invitation and password-reset links, and a person's own account page."""
-from flask import Blueprint
+from flask import Blueprint, session
 
 from ..extensions import db, login_manager
 from ..models import User
@@ -11,11 +11,18 @@ login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
 
 
+SESSION_VERSION_KEY = "lms_session_version"
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
+    """The signed-in user, unless their sessions were ended since this one began (logout, new password)."""
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:
+        return None
+    return user
 
 
 from . import routes  # noqa: E402,F401

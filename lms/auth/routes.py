@@ -7,7 +7,7 @@ from ..models import User
 from ..services import accounts, learning, mail
 from ..services.errors import DomainError
 from ..web import is_safe_next, now
-from . import bp
+from . import SESSION_VERSION_KEY, bp
 from .forms import AccountForm, ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 
 
@@ -19,6 +19,12 @@ def _start_session(user) -> None:
     # A fresh session at sign-in: nothing from before (a planted session) carries over.
     session.clear()
     login_user(user)
+    session[SESSION_VERSION_KEY] = user.session_version
+
+
+def end_all_sessions(user) -> None:
+    """Every login session of this user, on every device, stops working (the caller commits)."""
+    user.session_version += 1
 
 
 @login_manager.unauthorized_handler
@@ -74,6 +80,9 @@ def _save_carried_reflection(user, reading_id: int, body: str):
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        end_all_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -148,7 +157,10 @@ def account():
             except DomainError as error:
                 password_form.password.errors = [error.message]
             else:
+                # A new password ends every other session; this one carries on.
+                end_all_sessions(current_user)
                 db.session.commit()
-                flash("Your password is changed.", "success")
+                session[SESSION_VERSION_KEY] = current_user.session_version
+                flash("Your password is changed. You are signed out everywhere else.", "success")
                 return redirect(url_for("lms.auth.account"))
     return render_template("lms/auth/account.html", details=details, password_form=password_form)

@@ -1,6 +1,7 @@
 """The data: one module per domain, every table prefixed lms_."""
 from .academies import ROLES, Academy, Enrolment, LiveSession
 from .attendance import ATTENDANCE_STATES, Attendance, AttendanceChange, AttendanceImport
+from .audit import AuditEvent
 from .certificates import Certificate, EligibilityException
 from .mail import OutgoingMail
 from .readings import Reading, ReadingProgress
@@ -13,6 +14,7 @@ __all__ = [
     "Attendance",
     "AttendanceChange",
     "AttendanceImport",
+    "AuditEvent",
     "Certificate",
     "EligibilityException",
     "ROLES",

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Academy, LiveSession, Reading, User
+from . import audit
 from .errors import DomainError
 from .timezones import is_valid_zone, wall_clock_to_utc
 
@@ -77,6 +78,8 @@ def create_academy(details: AcademyDetails, by: User) -> Academy:
     academy = Academy()
     _apply_details(academy, details)
     db.session.add(academy)
+    db.session.flush()
+    audit.record(by, "academy.create", f"academy {academy.id}", academy.title)
     db.session.commit()
     log.info("academy %s %r created by %s", academy.id, academy.title, by.email)
     return academy
@@ -84,6 +87,7 @@ def create_academy(details: AcademyDetails, by: User) -> Academy:
 
 def update_academy(academy: Academy, details: AcademyDetails, by: User) -> None:
     _apply_details(academy, details)
+    audit.record(by, "academy.update", f"academy {academy.id}", academy.title)
     db.session.commit()
     log.info("academy %s updated by %s", academy.id, by.email)
 
@@ -121,6 +125,8 @@ def add_live_session(academy: Academy, details: SessionDetails, by: User) -> Liv
     # Attached only once valid: a refused session must not linger in academy.live_sessions.
     live_session.academy = academy
     db.session.add(live_session)
+    db.session.flush()
+    audit.record(by, "session.create", f"live session {live_session.id}", f"academy {academy.id}")
     db.session.commit()
     log.info("live session %s added to academy %s by %s", live_session.id, academy.id, by.email)
     return live_session
@@ -128,6 +134,7 @@ def add_live_session(academy: Academy, details: SessionDetails, by: User) -> Liv
 
 def update_live_session(live_session: LiveSession, details: SessionDetails, by: User) -> None:
     _apply_session(live_session, live_session.academy, details)
+    audit.record(by, "session.update", f"live session {live_session.id}", f"starts {live_session.starts_at:%Y-%m-%d %H:%M} UTC")
     db.session.commit()
     # The relationship is ordered by start; a moved session must not leave a stale order behind.
     db.session.expire(live_session.academy, ["live_sessions"])
@@ -135,6 +142,7 @@ def update_live_session(live_session: LiveSession, details: SessionDetails, by: 
 
 
 def delete_live_session(live_session: LiveSession, by: User) -> None:
+    audit.record(by, "session.delete", f"live session {live_session.id}", live_session.title)
     db.session.delete(live_session)
     db.session.commit()
     log.info("live session %s deleted by %s", live_session.id, by.email)
@@ -203,6 +211,8 @@ def create_reading(academy: Academy, details: ReadingDetails, by: User) -> Readi
     reading.position = (last or 0) + 1
     reading.academy = academy
     db.session.add(reading)
+    db.session.flush()
+    audit.record(by, "reading.create", f"reading {reading.id}", reading.title)
     db.session.commit()
     log.info("reading %s added to academy %s by %s", reading.id, academy.id, by.email)
     return reading
@@ -210,11 +220,13 @@ def create_reading(academy: Academy, details: ReadingDetails, by: User) -> Readi
 
 def update_reading(reading: Reading, details: ReadingDetails, by: User) -> None:
     _apply_reading(reading, reading.academy, details)
+    audit.record(by, "reading.update", f"reading {reading.id}", reading.title)
     db.session.commit()
     log.info("reading %s updated by %s", reading.id, by.email)
 
 
 def delete_reading(reading: Reading, by: User) -> None:
+    audit.record(by, "reading.delete", f"reading {reading.id}", reading.title)
     db.session.delete(reading)
     db.session.commit()
     log.info("reading %s deleted by %s", reading.id, by.email)

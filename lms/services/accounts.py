@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, Academy, AccountToken, Enrolment, User, utcnow
+from . import audit
 from .errors import DomainError, RosterError
 from .timezones import is_valid_zone
 
@@ -146,6 +147,8 @@ def use_token_to_set_password(token: str, password: str) -> User:
         raise DomainError("This link has expired or has already been used. Ask for a new one.")
     user = record.user
     set_password(user, password)
+    # Whoever knew the old password is signed out everywhere.
+    user.session_version += 1
     now = utcnow()
     # Conditional update: of two simultaneous uses of one link, only one succeeds.
     spent = db.session.execute(
@@ -247,6 +250,11 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
             result.already_enrolled.append(user)
         if not user.has_password and (user in result.created or user in result.enrolled_existing):
             result.invitations[user.id] = issue_token(user, "invitation")
+    audit.record(
+        by, "people.enrol", f"academy {academy.id}",
+        f"{len(result.created)} new, {len(result.enrolled_existing)} existing enrolled, "
+        f"{len(result.role_changed)} changed, {len(result.already_enrolled)} unchanged",
+    )
     db.session.commit()
     log.info(
         "%d people enrolled in academy %s (%d new accounts) by %s",
@@ -260,6 +268,7 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
 
 def new_invitation(user: User, by: User) -> str:
     token = issue_token(user, "invitation" if not user.has_password else "reset")
+    audit.record(by, "people.new_link", f"user {user.id}", user.email)
     db.session.commit()
     log.info("new account link for user %s made by %s", user.id, by.email)
     return token

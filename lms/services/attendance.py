@@ -20,6 +20,7 @@ from ..models import (
     LiveSession,
     User,
 )
+from . import audit
 from .attendance_import import Person, match_rows, merge_minutes, outcome, parse_report
 from .errors import DomainError
 from .timezones import is_valid_zone
@@ -123,6 +124,7 @@ def record(
         _apply(live_session, existing, user_id, status, minutes, "manual", by, now)
         for user_id, (status, minutes) in entries.items()
     )
+    audit.record(by, "attendance.record", f"live session {live_session.id}", f"{changed} changes")
     db.session.commit()
     log.info("attendance of %d learners at session %s changed by %s", changed, live_session.id, by.email)
     return changed
@@ -306,6 +308,10 @@ def apply_import(
             live_session_id=live_session.id, file_sha256=preview.file_sha256, platform=preview.platform,
             filename=filename[:255], people_recorded=len(outcomes), imported_by_id=by.id, imported_at=now,
         )
+    )
+    audit.record(
+        by, "attendance.import", f"live session {live_session.id}",
+        f"{preview.platform} report {preview.file_sha256[:12]}, {changed} changes",
     )
     try:
         db.session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Academy, Enrolment, OutgoingMail, ReadingProgress, Reflection, utcnow
-from . import mail
+from . import audit, mail
 
 log = logging.getLogger(__name__)
 
@@ -227,12 +227,14 @@ def summary(limit: int = 100) -> OutboxSummary:
     return OutboxSummary({state: counts.get(state, 0) for state in ("pending", "sending", "sent", "logged", "failed")}, recent)
 
 
-def retry(message_id: int) -> bool:
+def retry(message_id: int, by) -> bool:
     """An admin asks for a failed message to be tried again."""
     changed = db.session.execute(
         update(OutgoingMail)
         .where(and_(OutgoingMail.id == message_id, OutgoingMail.status == "failed"))
         .values(status="pending", attempts=0, next_attempt_at=utcnow())
     )
+    if changed.rowcount == 1:
+        audit.record(by, "mail.retry", f"mail {message_id}")
     db.session.commit()
     return changed.rowcount == 1

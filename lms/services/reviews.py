@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Academy, Enrolment, Feedback, Reading, Reflection, User
-from . import mail, outbox
+from . import audit, mail, outbox
 from .access import can_facilitate
 from .errors import DomainError, NotAllowed
 
@@ -194,6 +194,7 @@ def save_feedback(
         feedback.released_at = now
         reflection.status = action
         _queue_feedback_mail(reflection, feedback, author)
+        audit.record(author, f"feedback.{action}", f"reflection {reflection.id}", f"version {feedback.reflection_version}")
     db.session.commit()
     log.info("feedback on reflection %s %s by %s", reflection.id, action, author.email)
     return feedback

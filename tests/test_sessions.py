@@ -1,0 +1,92 @@
+"""Login sessions: a new one at sign-in, and logout or a new password ends every other one."""
+from lms.extensions import db
+from lms.models import User
+from lms.services import accounts
+from tests.conftest import PASSWORD, make_user
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def session_cookie(browser):
+    cookie = browser.client.get_cookie("session")
+    return cookie.value if cookie else None
+
+
+def replay(browser, value):
+    browser.client.set_cookie("session", value)
+
+
+def test_a_replayed_cookie_is_refused_after_logout(browser, make_browser):
+    user = make_user("Ingrid Solberg")
+    browser.login(user)
+    assert browser.get("/learn/").status_code == 200
+    stolen = session_cookie(browser)
+
+    other_device = make_browser()
+    other_device.login(user)
+    browser.logout()
+
+    attacker = make_browser()
+    replay(attacker, stolen)
+    assert attacker.get("/learn/").status_code == 302  # sent to sign in
+    # Logging out on one device ends the sessions on the others too.
+    assert other_device.get("/learn/").status_code == 302
+
+
+def test_changing_the_password_ends_other_sessions_but_not_this_one(browser, make_browser):
+    user = make_user("Ingrid Solberg")
+    other_device = make_browser()
+    other_device.login(user)
+    browser.login(user)
+    browser.get("/auth/account")
+    response = browser.post("/auth/account", {
+        "password-current_password": PASSWORD, "password-password": NEW_PASSWORD,
+        "password-confirm": NEW_PASSWORD,
+    })
+    assert response.status_code == 302
+    assert browser.get("/learn/").status_code == 200
+    assert other_device.get("/learn/").status_code == 302
+
+
+def test_a_reset_link_ends_every_session(browser, make_browser):
+    user = make_user("Ingrid Solberg")
+    browser.login(user)
+    token = accounts.issue_token(db.session.get(User, user.id), "reset")
+    db.session.commit()
+    other = make_browser()
+    other.get(f"/auth/reset/{token}")
+    other.post(f"/auth/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert browser.get("/learn/").status_code == 302
+    assert other.get("/learn/").status_code == 200
+
+
+def test_session_cookie_flags(app, browser):
+    user = make_user("Ingrid Solberg")
+    response = browser.login(user)
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_production_cookies_are_secure():
+    from config import ProductionConfig
+
+    assert ProductionConfig.SESSION_COOKIE_SECURE is True
+    assert ProductionConfig.REMEMBER_COOKIE_SECURE is True
+
+
+def test_security_headers_on_pages_errors_and_static(browser):
+    for url in ("/auth/login", "/no-such-page", "/static/lms/style.css"):
+        response = browser.get(url)
+        policy = response.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_private_pages_are_not_cached(browser):
+    user = make_user("Ingrid Solberg")
+    browser.login(user)
+    assert browser.get("/learn/").headers["Cache-Control"] == "no-store"
+    assert browser.get("/auth/account").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in browser.get("/static/lms/style.css").headers.get("Cache-Control", "")
