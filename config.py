@@ -39,6 +39,8 @@ class Config:
     ENV_NAME = "development"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Test each pooled connection before use, so the app recovers by itself when the database returns.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
     # Mail: SMTP when MAIL_SERVER is set, otherwise messages are written to the log.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

@@ -4,6 +4,7 @@ from flask_wtf.csrf import CSRFError
 
 from .admin import bp as admin_bp
 from .auth import bp as auth_bp
+from .errors import register_database_errors
 from .facilitator import bp as facilitator_bp
 from .learner import bp as learner_bp
 from .public import bp as public_bp
@@ -18,6 +19,7 @@ lms_blueprint = Blueprint(
     static_url_path="/static",
 )
 lms_blueprint.after_request(add_security_headers)
+register_database_errors(lms_blueprint)
 lms_blueprint.register_blueprint(public_bp)
 lms_blueprint.register_blueprint(auth_bp, url_prefix="/auth")
 lms_blueprint.register_blueprint(learner_bp, url_prefix="/learn")
