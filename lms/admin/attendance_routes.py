@@ -35,6 +35,11 @@ class ReportForm(FlaskForm):
         self.file_timezone.choices = zone_choices()
 
 
+def _is_number(text: str) -> bool:
+    # isdigit() alone also accepts digits such as "²" that int() cannot read.
+    return text.isascii() and text.isdigit()
+
+
 def _session(session_id: int) -> LiveSession:
     live_session = db.session.get(LiveSession, session_id)
     if live_session is None:
@@ -69,13 +74,17 @@ def save_attendance(session_id):
     entries = {}
     try:
         for name, status in request.form.items():
-            if not name.startswith("status-") or not status:
+            if not name.startswith("status-"):
                 continue
             user_id = name.removeprefix("status-")
             minutes_text = request.form.get(f"minutes-{user_id}", "").strip()
-            if not user_id.isdigit():
+            if not _is_number(user_id):
                 raise DomainError("The form was changed; reload the page.")
-            if minutes_text and not minutes_text.isdigit():
+            if not status:
+                if minutes_text:
+                    raise DomainError("Minutes were typed for someone without present, absent or excused.")
+                continue
+            if minutes_text and not _is_number(minutes_text):
                 raise DomainError(f"Minutes must be a whole number, not {minutes_text!r}.")
             entries[int(user_id)] = (status, int(minutes_text) if minutes_text else None)
         changed = attendance.record(live_session, entries, current_user, now())
@@ -94,7 +103,10 @@ def bulk_attendance(session_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     status = request.form.get("status", "")
-    only_unrecorded = request.form.get("scope") == "unrecorded"
+    scope = request.form.get("scope", "")
+    if scope not in ("all", "unrecorded"):
+        abort(400)
+    only_unrecorded = scope == "unrecorded"
     try:
         changed = attendance.mark_everyone(live_session, status, only_unrecorded, current_user, now())
     except DomainError as error:
@@ -139,15 +151,21 @@ def confirm_attendance_import(session_id):
     decisions = {}
     for name, value in request.form.items():
         if name.startswith("decision-") and value:
-            decisions[name.removeprefix("decision-")] = int(value) if value.isdigit() else None
+            if value != "ignore" and not _is_number(value):
+                abort(400)
+            decisions[name.removeprefix("decision-")] = int(value) if value != "ignore" else None
     try:
         result = attendance.apply_import(
             live_session, data, file_timezone, decisions, current_user, now(), request.form.get("filename", "")
         )
     except DomainError as error:
         db.session.rollback()
-        preview = attendance.preview_import(live_session, data, file_timezone)
         flash(f"Nothing was saved: {error.message}", "error")
+        try:
+            preview = attendance.preview_import(live_session, data, file_timezone)
+        except DomainError:
+            # The file itself cannot be read (a tampered form): back to the page to upload it again.
+            return _grid_page(live_session, status=400)
         return render_template(
             "lms/admin/attendance_preview.html", live_session=live_session, academy=live_session.academy,
             preview=preview, file_b64=request.form.get("file_b64", ""), filename=request.form.get("filename", ""),

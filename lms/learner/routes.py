@@ -86,6 +86,8 @@ def save_reflection(reading_id):
         # Nothing is lost: the page comes back with exactly what was typed and the reason.
         form.body.errors = [error.message]
         state = learning.reading_state(current_user, reading, now())
+        if not state.reflection_editable:
+            flash(error.message, "error")  # the form is not on the page, so say it at the top
         return _render_reading(reading, state, form=form, status=400)
     flash("Your reflection is submitted." if submit else "Your draft is saved.", "success")
     return redirect(url_for("lms.learner.reading", reading_id=reading.id) + "#reflection")

@@ -58,11 +58,14 @@ class AttendanceChange(db.Model):
 
 
 class AttendanceImport(db.Model):
-    """A report file applied to a session; its SHA-256 makes importing the same file again a no-op."""
+    """A report applied to a session. The same file read in the same time zone again is a no-op;
+    read in another zone (the first choice was wrong) it is a different import."""
 
     __tablename__ = "lms_attendance_imports"
     __table_args__ = (
-        UniqueConstraint("live_session_id", "file_sha256", name="uq_lms_attendance_imports_session_file"),
+        UniqueConstraint(
+            "live_session_id", "file_sha256", "file_timezone", name="uq_lms_attendance_imports_session_file"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +73,7 @@ class AttendanceImport(db.Model):
         ForeignKey("lms_live_sessions.id", ondelete="CASCADE"), index=True
     )
     file_sha256: Mapped[str] = mapped_column(String(64))
+    file_timezone: Mapped[str] = mapped_column(String(64))
     platform: Mapped[str] = mapped_column(String(20))
     filename: Mapped[str] = mapped_column(String(255), default="")
     people_recorded: Mapped[int] = mapped_column(Integer, default=0)

@@ -132,6 +132,8 @@ def record(
 
 def mark_everyone(live_session: LiveSession, status: str, only_unrecorded: bool, by: User, now: datetime) -> int:
     """Bulk marking: everyone (or everyone not yet recorded) present, absent or excused."""
+    if status not in ATTENDANCE_STATES:
+        raise DomainError(f"Attendance is present, absent or excused, not {status or 'empty'}.")
     rows = grid(live_session)
     entries = {
         row.user.id: (status, row.attendance.minutes if row.attendance else None)
@@ -237,7 +239,9 @@ def preview_import(live_session: LiveSession, data: bytes, file_timezone: str) -
     file_sha256 = hashlib.sha256(data).hexdigest()
     earlier = db.session.scalar(
         select(AttendanceImport).where(
-            AttendanceImport.live_session_id == live_session.id, AttendanceImport.file_sha256 == file_sha256
+            AttendanceImport.live_session_id == live_session.id,
+            AttendanceImport.file_sha256 == file_sha256,
+            AttendanceImport.file_timezone == file_timezone,
         )
     )
     return ImportPreview(
@@ -300,12 +304,13 @@ def apply_import(
         status = outcome(minutes, live_session.duration_minutes, share)
         current = existing.get(user_id)
         if status == "absent" and current is not None and current.status == "excused":
-            status = "excused"  # a recorded excuse is not overwritten by not being in the report
+            continue  # a recorded excuse is not overwritten by not being in the report
         outcomes[user_id] = (status, round(minutes))
         changed += _apply(live_session, existing, user_id, status, round(minutes), preview.platform, by, now)
     db.session.add(
         AttendanceImport(
-            live_session_id=live_session.id, file_sha256=preview.file_sha256, platform=preview.platform,
+            live_session_id=live_session.id, file_sha256=preview.file_sha256, file_timezone=file_timezone,
+            platform=preview.platform,
             filename=filename[:255], people_recorded=len(outcomes), imported_by_id=by.id, imported_at=now,
         )
     )

@@ -29,19 +29,26 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** attempts, 120))
 
 
-def enqueue(dedupe_key: str, kind: str, to_address: str, subject: str, body: str) -> bool:
-    """Queue a message unless one with the same key exists. True when it was queued now."""
+def enqueue(
+    dedupe_key: str, kind: str, to_address: str, subject: str, body: str, now: datetime | None = None
+) -> bool:
+    """Queue a message unless one with the same key exists. True when it was queued now.
+
+    `now` is the run's clock, so a message queued by a run is due in that same run.
+    """
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    now = utcnow()
-    result = db.session.execute(
+    now = now or utcnow()
+    inserted = db.session.execute(
         insert(OutgoingMail)
         .values(
             dedupe_key=dedupe_key, kind=kind, to_address=to_address, subject=subject, body=body,
             status="pending", attempts=0, last_error="", created_at=now, next_attempt_at=now,
         )
         .on_conflict_do_nothing()
-    )
-    return result.rowcount == 1
+        # rowcount is not reliable here on every driver; a returned id is.
+        .returning(OutgoingMail.id)
+    ).first()
+    return inserted is not None
 
 
 def _claim(message_id: int, now: datetime) -> bool:
@@ -158,13 +165,16 @@ def _queue_readings_open(academy: Academy, now: datetime) -> int:
         )
         queued += enqueue(
             f"readings-open:{academy.id}:{user.id}", "readings_open", user.email,
-            f"The readings for {academy.title} are open", body,
+            f"The readings for {academy.title} are open", body, now,
         )
     return queued
 
 
 def _queue_reminders(academy: Academy, second_session, now: datetime) -> int:
-    readings = [reading for reading in academy.readings if reading.is_open(now)]
+    # Only what the learner can still act on: open readings that have not closed.
+    readings = [reading for reading in academy.readings if reading.is_open(now) and not reading.is_closed(now)]
+    if not readings:
+        return 0
     reading_ids = [reading.id for reading in readings]
     finished = set(
         db.session.execute(
@@ -193,7 +203,7 @@ def _queue_reminders(academy: Academy, second_session, now: datetime) -> int:
         )
         queued += enqueue(
             f"reminder:{academy.id}:{second_session.id}:{user.id}", "reminder", user.email,
-            f"Before {second_session.title}: your readings for {academy.title}", body,
+            f"Before {second_session.title}: your readings for {academy.title}", body, now,
         )
     return queued
 

@@ -111,6 +111,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('live_session_id', sa.Integer(), nullable=False),
     sa.Column('file_sha256', sa.String(length=64), nullable=False),
+    sa.Column('file_timezone', sa.String(length=64), nullable=False),
     sa.Column('platform', sa.String(length=20), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('people_recorded', sa.Integer(), nullable=False),
@@ -119,7 +120,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['imported_by_id'], ['lms_users.id'], name=op.f('fk_lms_attendance_imports_imported_by_id_lms_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['live_session_id'], ['lms_live_sessions.id'], name=op.f('fk_lms_attendance_imports_live_session_id_lms_live_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lms_attendance_imports')),
-    sa.UniqueConstraint('live_session_id', 'file_sha256', name='uq_lms_attendance_imports_session_file')
+    sa.UniqueConstraint('live_session_id', 'file_sha256', 'file_timezone', name='uq_lms_attendance_imports_session_file')
     )
     with op.batch_alter_table('lms_attendance_imports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lms_attendance_imports_live_session_id'), ['live_session_id'], unique=False)

@@ -1,0 +1,901 @@
+"""Attendance through the admin pages and the CLI: the grid, bulk marking, and Zoom and Teams report imports."""
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import re
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from html import unescape
+from html.parser import HTMLParser
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.models import Attendance, AttendanceChange, AttendanceImport, LiveSession, User, utcnow
+from lms.services import attendance as attendance_service
+from tests.conftest import aware, enrol, make_academy, make_user
+
+# shared/ lies beside the repository, on a developer machine and in CI alike.
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+ROSTER = SAMPLES / "roster.csv"
+ZOOM = SAMPLES / "zoom-participants-session-one.csv"
+TEAMS = SAMPLES / "teams-attendance-session-two.csv"
+ZONE = "America/New_York"
+
+INGRID = "Ingrid Solberg"
+MARCUS = "Marcus Boudreaux"
+AISHA = "Aisha Rahman"
+JF = "Jean-François Côté"
+WEI = "Wei Ling Tan"
+EXTRA = "Tomas Lindqvist"  # a learner who is in neither report
+DANA = "Dana Whitfield"
+ARE = "Are Nilsen"
+LEARNERS = [INGRID, MARCUS, AISHA, JF, WEI, EXTRA]
+EXPECTED_TEXT = "a Zoom participants export or a Microsoft Teams attendance report"
+
+
+# --- the academy of roster.csv -----------------------------------------------------------------
+
+@dataclass
+class Cohort:
+    admin: User
+    one: LiveSession
+    two: LiveSession
+    people: dict[str, User]
+
+    def id(self, name: str) -> int:
+        return self.people[name].id
+
+
+@pytest.fixture
+def cohort() -> Cohort:
+    """Session One 17 April 2025 and Session Two 2 May 2025, both 10:00-11:30 in New York (14:00 UTC);
+    the learners and facilitators of roster.csv plus one learner who is in no report; and an admin."""
+    admin = make_user("Ada Admin", email="ada.admin@example.org", is_admin=True)
+    academy = make_academy(first_start=aware(2025, 4, 17, 14), gap_days=15, home_timezone=ZONE)
+    one, two = sorted(academy.live_sessions, key=lambda s: s.starts_at)
+    assert (one.title, two.title) == ("Session One", "Session Two")
+    assert two.starts_at == aware(2025, 5, 2, 14)
+    people = {}
+    with ROSTER.open(encoding="utf-8", newline="") as file:
+        for row in csv.DictReader(file):
+            user = make_user(row["full_name"], email=row["email"], timezone=row["timezone"])
+            enrol(user, academy, role=row["role"], group=row["group"])
+            people[user.full_name] = user
+    extra = make_user(EXTRA, email="tomas.lindqvist@example.org", timezone="Europe/Stockholm")
+    enrol(extra, academy, role="learner", group="Stockholm")
+    people[EXTRA] = extra
+    assert {name for name in people if name not in (DANA, ARE)} == set(LEARNERS)
+    return Cohort(admin=admin, one=one, two=two, people=people)
+
+
+@pytest.fixture
+def admin(browser, cohort) -> User:
+    assert browser.login(cohort.admin).status_code == 302
+    return cohort.admin
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def text(response) -> str:
+    """The page's words as read on screen: no tags, entities decoded, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html(response))).split())
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def grid_url(live_session: LiveSession) -> str:
+    return f"/admin/sessions/{live_session.id}/attendance"
+
+
+def saved(live_session: LiveSession) -> dict[str, tuple[str, int | None, str]]:
+    """Each recorded learner's (status, minutes, source) at the session, read fresh from the database."""
+    db.session.expire_all()
+    rows = db.session.scalars(select(Attendance).where(Attendance.live_session_id == live_session.id))
+    return {row.user.full_name: (row.status, row.minutes, row.source) for row in rows}
+
+
+def changes(live_session: LiveSession) -> list[AttendanceChange]:
+    db.session.expire_all()
+    return db.session.scalars(
+        select(AttendanceChange)
+        .where(AttendanceChange.live_session_id == live_session.id)
+        .order_by(AttendanceChange.id)
+    ).all()
+
+
+def nothing_saved() -> bool:
+    db.session.expire_all()
+    return count(Attendance) == 0 and count(AttendanceChange) == 0 and count(AttendanceImport) == 0
+
+
+def grid_form(cohort: Cohort, entries: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The grid as a browser sends it: every learner's select and input, blank where nothing was chosen."""
+    form = {}
+    for name in LEARNERS:
+        status, minutes = entries.get(name, ("", ""))
+        form[f"status-{cohort.id(name)}"] = status
+        form[f"minutes-{cohort.id(name)}"] = minutes
+    return form
+
+
+def selected_status(page: str, user_id: int) -> str:
+    select_tag = re.search(rf'<select id="status-{user_id}"[^>]*>(.*?)</select>', page, re.S)
+    assert select_tag, f"no attendance select for user {user_id}"
+    chosen = re.search(r'<option value="([^"]*)"\s*selected', select_tag.group(1))
+    return chosen.group(1) if chosen else ""
+
+
+def minutes_value(page: str, user_id: int) -> str:
+    tag = re.search(rf'<input id="minutes-{user_id}"[^>]*>', page)
+    assert tag, f"no minutes input for user {user_id}"
+    return unescape(re.search(r'value="([^"]*)"', tag.group(0)).group(1))
+
+
+def grid_names(page: str) -> list[str]:
+    return [unescape(name) for name in re.findall(r'<th scope="row">([^<]*?)\s*(?:<span|</th>)', page)]
+
+
+class _Controls(HTMLParser):
+    """Every form control of a page that a person fills in, and every label's `for`."""
+
+    def __init__(self):
+        super().__init__()
+        self.controls: list[tuple[str, str | None, str | None]] = []
+        self.labelled: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "label" and attributes.get("for"):
+            self.labelled.add(attributes["for"])
+        elif tag in ("select", "textarea") or (
+            tag == "input" and attributes.get("type", "text") not in ("hidden", "submit", "button")
+        ):
+            self.controls.append((tag, attributes.get("id"), attributes.get("name")))
+
+
+def upload(browser, live_session, data: bytes | Path, file_timezone: str = ZONE, filename: str | None = None):
+    """Send a report to the preview, as the form on the attendance page does."""
+    if isinstance(data, Path):
+        filename = filename or data.name
+        data = data.read_bytes()
+    browser.get(grid_url(live_session))  # the page, for its form token
+    return browser.post(
+        f"{grid_url(live_session)}/import",
+        {"report": (BytesIO(data), filename or "report.csv"), "file_timezone": file_timezone},
+        content_type="multipart/form-data",
+    )
+
+
+def hidden_fields(response) -> dict[str, str]:
+    page = html(response)
+    fields = {}
+    for name in ("file_b64", "file_timezone", "filename"):
+        found = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', page)
+        assert found, f"the preview has no {name} field"
+        fields[name] = unescape(found.group(1))
+    return fields
+
+
+def decision_keys(response) -> dict[str, str]:
+    """The label of each "for you to decide" select -> the select's name (decision-<key>)."""
+    found = re.findall(r'<label for="(decision-[0-9a-f]+)">(.*?)</label>', html(response), re.S)
+    return {unescape(label): name for name, label in found}
+
+
+def decision_for(response, display_name: str) -> str:
+    names = [name for label, name in decision_keys(response).items() if label.startswith(f"“{display_name}”")]
+    assert len(names) == 1, f"{display_name!r} is not listed once for a decision: {decision_keys(response)}"
+    return names[0]
+
+
+def matched(response) -> dict[str, tuple[str, str, str, str]]:
+    """The "Matched learners" table: learner -> (in the report as, matched by, minutes, outcome)."""
+    rows = re.findall(
+        r'<tr><th scope="row">(.*?)</th><td>(.*?)</td>\s*<td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>',
+        html(response), re.S,
+    )
+    return {unescape(name): tuple(unescape(cell) for cell in cells) for name, *cells in rows}
+
+
+def confirm(browser, live_session, preview, decisions: dict[str, str] | None = None, **overrides):
+    form = {**hidden_fields(preview), **(decisions or {}), **overrides}
+    return browser.post(f"{grid_url(live_session)}/import/confirm", form)
+
+
+def flashed(response) -> list[str]:
+    return [unescape(message) for message in re.findall(r'<p class="message [^"]*"[^>]*>(.*?)</p>', html(response), re.S)]
+
+
+def report_error(response) -> str | None:
+    found = re.search(r'<p class="error" id="report-error">(.*?)</p>', html(response), re.S)
+    return unescape(found.group(1)) if found else None
+
+
+# --- the grid --------------------------------------------------------------------------------
+
+def test_the_grid_lists_every_learner_with_a_label_for_every_control(browser, admin, cohort):
+    response = browser.get(grid_url(cohort.one))
+
+    assert response.status_code == 200
+    page = html(response)
+    assert "Attendance: Session One" in page
+    assert sorted(grid_names(page)) == sorted(LEARNERS)
+    assert DANA not in page and ARE not in page  # facilitators are not learners
+    for name in LEARNERS:
+        assert selected_status(page, cohort.id(name)) == ""  # nothing recorded yet
+        assert minutes_value(page, cohort.id(name)) == ""
+    parser = _Controls()
+    parser.feed(page)
+    ids = {control_id for _, control_id, _ in parser.controls}
+    for name in LEARNERS:
+        assert {f"status-{cohort.id(name)}", f"minutes-{cohort.id(name)}"} <= ids
+    assert {"report", "file_timezone"} <= ids
+    unlabelled = [control for control in parser.controls if control[1] not in parser.labelled]
+    assert unlabelled == []
+    labels = text(response)
+    for name in LEARNERS:
+        assert f"Attendance of {name}" in labels
+        assert f"Minutes attended by {name}" in labels
+
+
+def test_saving_the_grid_records_each_change_with_who_and_when(browser, admin, cohort):
+    browser.get(grid_url(cohort.one))
+    before = utcnow()
+    response = browser.post(grid_url(cohort.one), grid_form(cohort, {
+        INGRID: ("present", "90"), AISHA: ("absent", ""), WEI: ("excused", ""), MARCUS: ("present", "84"),
+    }))
+    after = utcnow()
+
+    assert response.status_code == 302
+    assert urlsplit(response.location).path == grid_url(cohort.one)
+    assert saved(cohort.one) == {
+        INGRID: ("present", 90, "manual"), AISHA: ("absent", None, "manual"),
+        WEI: ("excused", None, "manual"), MARCUS: ("present", 84, "manual"),
+    }
+    recorded = changes(cohort.one)
+    assert len(recorded) == 4
+    for change in recorded:
+        assert change.changed_by_id == admin.id
+        assert before - timedelta(seconds=1) <= change.changed_at <= after + timedelta(seconds=1)
+        assert change.old_status == "" and change.old_minutes is None
+        assert change.source == "manual"
+    assert {(c.user.full_name, c.new_status, c.new_minutes) for c in recorded} == {
+        (INGRID, "present", 90), (AISHA, "absent", None), (WEI, "excused", None), (MARCUS, "present", 84),
+    }
+
+    page = browser.get(grid_url(cohort.one))
+    assert "Attendance saved (4 changes)." in flashed(page)
+    assert selected_status(html(page), cohort.id(INGRID)) == "present"
+    assert minutes_value(html(page), cohort.id(INGRID)) == "90"
+    assert selected_status(html(page), cohort.id(WEI)) == "excused"
+    assert f"{INGRID} not recorded → present (90 min), by Ada Admin" in text(page)
+
+    # The same values again: nothing changes, so nothing new is recorded.
+    same = browser.post(grid_url(cohort.one), grid_form(cohort, {
+        INGRID: ("present", "90"), AISHA: ("absent", ""), WEI: ("excused", ""), MARCUS: ("present", "84"),
+    }))
+    assert same.status_code == 302
+    assert len(changes(cohort.one)) == 4
+    assert "Attendance saved (0 changes)." in flashed(browser.get(grid_url(cohort.one)))
+
+    # One real change: only that one is recorded, from what it was to what it is.
+    browser.post(grid_url(cohort.one), grid_form(cohort, {
+        INGRID: ("present", "85"), AISHA: ("absent", ""), WEI: ("excused", ""), MARCUS: ("present", "84"),
+    }))
+    recorded = changes(cohort.one)
+    assert len(recorded) == 5
+    last = recorded[-1]
+    assert (last.user_id, last.old_status, last.old_minutes, last.new_status, last.new_minutes) == (
+        cohort.id(INGRID), "present", 90, "present", 85,
+    )
+    assert last.changed_by_id == admin.id
+    assert saved(cohort.one)[INGRID] == ("present", 85, "manual")
+
+
+@pytest.mark.parametrize("status, minutes, message", [
+    ("maybe", "", "Attendance is present, absent or excused, not maybe."),
+    ("present", "ninety", "Minutes must be a whole number, not 'ninety'."),
+    ("present", "-5", "Minutes must be a whole number, not '-5'."),
+    ("present", "2000", "Minutes attended is a number between 0 and 1440."),
+])
+def test_a_bad_value_is_refused_keeping_what_was_typed_and_saving_nothing(
+    browser, admin, cohort, status, minutes, message
+):
+    browser.get(grid_url(cohort.one))
+    browser.post(grid_url(cohort.one), grid_form(cohort, {INGRID: ("present", "90")}))
+    assert len(changes(cohort.one)) == 1
+
+    response = browser.post(grid_url(cohort.one), grid_form(cohort, {
+        INGRID: ("absent", "10"), MARCUS: ("present", "80"), AISHA: (status, minutes),
+    }))
+
+    assert response.status_code == 400
+    assert f"Nothing was saved: {message}" in flashed(response)
+    page = html(response)
+    assert "Attendance: Session One" in page
+    # What was typed is still on the page, to be corrected rather than typed again.
+    assert selected_status(page, cohort.id(INGRID)) == "absent"
+    assert minutes_value(page, cohort.id(INGRID)) == "10"
+    assert selected_status(page, cohort.id(MARCUS)) == "present"
+    assert minutes_value(page, cohort.id(MARCUS)) == "80"
+    assert minutes_value(page, cohort.id(AISHA)) == minutes
+    if status in ("present", "absent", "excused"):
+        assert selected_status(page, cohort.id(AISHA)) == status
+    # All or nothing: not even the valid rows were saved.
+    assert saved(cohort.one) == {INGRID: ("present", 90, "manual")}
+    assert len(changes(cohort.one)) == 1
+
+
+def test_attendance_of_someone_who_is_not_a_learner_is_refused(browser, admin, cohort):
+    browser.get(grid_url(cohort.one))
+    form = grid_form(cohort, {INGRID: ("present", "90")})
+    form[f"status-{cohort.id(DANA)}"] = "present"
+
+    response = browser.post(grid_url(cohort.one), form)
+
+    assert response.status_code == 400
+    assert "Nothing was saved: That person is not a learner of this academy." in flashed(response)
+    assert nothing_saved()
+
+
+@pytest.mark.parametrize("where", ["grid minutes", "import decision"])
+def test_a_number_with_a_superscript_digit_is_refused_not_a_crash(browser, admin, cohort, where):
+    if where == "grid minutes":
+        browser.get(grid_url(cohort.one))
+        response = browser.post(grid_url(cohort.one), grid_form(cohort, {INGRID: ("present", "9²")}))
+    else:
+        preview = upload(browser, cohort.one, ZOOM)
+        response = confirm(browser, cohort.one, preview, {decision_for(preview, "Aisha's iPhone"): "²"})
+
+    assert response.status_code == 400
+    assert nothing_saved()
+
+
+def test_mark_everyone_not_yet_recorded_absent_then_everyone_present(browser, admin, cohort):
+    browser.get(grid_url(cohort.one))
+    browser.post(grid_url(cohort.one), grid_form(cohort, {WEI: ("excused", ""), INGRID: ("present", "88")}))
+    bulk = f"{grid_url(cohort.one)}/bulk"
+
+    response = browser.post(bulk, {"status": "absent", "scope": "unrecorded"})
+
+    assert response.status_code == 302
+    assert saved(cohort.one) == {
+        WEI: ("excused", None, "manual"), INGRID: ("present", 88, "manual"),
+        MARCUS: ("absent", None, "manual"), AISHA: ("absent", None, "manual"),
+        JF: ("absent", None, "manual"), EXTRA: ("absent", None, "manual"),
+    }
+    assert len(changes(cohort.one)) == 2 + 4
+    assert "4 learners marked absent." in flashed(browser.get(grid_url(cohort.one)))
+
+    response = browser.post(bulk, {"status": "present", "scope": "all"})
+
+    assert response.status_code == 302
+    after = saved(cohort.one)
+    assert {name: status for name, (status, _, _) in after.items()} == {name: "present" for name in LEARNERS}
+    assert after[INGRID] == ("present", 88, "manual")  # minutes already recorded are kept
+    recorded = changes(cohort.one)
+    assert len(recorded) == 6 + 5  # Ingrid was already present
+    assert all(change.changed_by_id == admin.id for change in recorded)
+    assert "5 learners marked present." in flashed(browser.get(grid_url(cohort.one)))
+
+    # Again: everyone is already present, so nothing is recorded.
+    browser.post(bulk, {"status": "present", "scope": "all"})
+    assert len(changes(cohort.one)) == 11
+    assert "0 learners marked present." in flashed(browser.get(grid_url(cohort.one)))
+
+
+def test_the_grid_offers_both_bulk_buttons(browser, admin, cohort):
+    response = browser.get(grid_url(cohort.one))
+
+    assert "Mark everyone present" in text(response)
+    assert "Mark everyone not yet recorded absent" in text(response)
+    assert html(response).count(f'action="{grid_url(cohort.one)}/bulk"') == 2
+
+
+def test_bulk_marking_with_a_bad_status_saves_nothing(browser, admin, cohort):
+    browser.get(grid_url(cohort.one))
+
+    response = browser.post(f"{grid_url(cohort.one)}/bulk", {"status": "maybe", "scope": "all"})
+
+    assert response.status_code == 302
+    assert "Attendance is present, absent or excused, not maybe." in flashed(browser.get(grid_url(cohort.one)))
+    assert nothing_saved()
+
+
+# --- importing the Zoom report of Session One -------------------------------------------------
+
+def test_the_zoom_preview_shows_each_persons_minutes_and_outcome_and_saves_nothing(browser, admin, cohort):
+    response = upload(browser, cohort.one, ZOOM)
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "Zoom report “Learning Academy: Peer Mentoring and Peer Support - Session One”" in page
+    assert "(zoom-participants-session-one.csv), times read as America/New_York" in page
+    rows = matched(response)
+    assert set(rows) == {INGRID, MARCUS, JF, WEI}
+    assert rows[INGRID] == ("Ingrid Solberg <ingrid.solberg@example.org>", "email", "90.0", "Present")
+    assert rows[MARCUS][0] == 'Marcus B <marcus.b@example.org> <span class="hint">(2 joins)</span>'
+    assert rows[MARCUS][1:] == ("email", "84.3", "Present")
+    assert rows[JF][1:] == ("email", "89.9", "Present")
+    # The report writes WeiLing.Tan@Example.org: matched by email all the same.
+    assert rows[WEI] == ("Wei Ling Tan <weiling.tan@example.org>", "email", "89.0", "Present")
+    # The guest on a phone matches no one and is left for a person to decide.
+    keys = decision_keys(response)
+    assert len(keys) == 1
+    (label,) = keys
+    assert label.startswith("“Aisha's iPhone”: 15.0 minutes (absent)")
+    assert label.endswith("No match")
+    # The facilitator is listed but not recorded; learners missing from the report are named.
+    assert "Facilitators in the report, not recorded: Dana Whitfield." in page
+    assert f"Not in the report, recorded absent (an excuse already recorded is kept): {AISHA}, {EXTRA}." in page
+    assert "ICPA Academy" not in page  # the host's own account is no participant
+    assert "No one in this file was connected" not in page
+    assert nothing_saved()
+
+
+def test_confirming_without_deciding_is_refused_and_saves_nothing(browser, admin, cohort):
+    preview = upload(browser, cohort.one, ZOOM)
+
+    response = confirm(browser, cohort.one, preview)
+
+    assert response.status_code == 400
+    assert "Nothing was saved: Decide who these participants are, or ignore them: Aisha's iPhone." in flashed(response)
+    assert decision_keys(response) == decision_keys(preview)  # the preview again, to decide this time
+    assert hidden_fields(response) == hidden_fields(preview)
+    assert nothing_saved()
+
+
+def test_confirming_with_the_iphone_ignored_saves_everyone_at_once(browser, admin, cohort):
+    preview = upload(browser, cohort.one, ZOOM)
+    before = utcnow()
+
+    response = confirm(browser, cohort.one, preview, {decision_for(preview, "Aisha's iPhone"): "ignore"})
+
+    after = utcnow()
+    assert response.status_code == 302
+    assert urlsplit(response.location).path == grid_url(cohort.one)
+    assert saved(cohort.one) == {
+        INGRID: ("present", 90, "zoom"),
+        MARCUS: ("present", 84, "zoom"),
+        JF: ("present", 90, "zoom"),
+        WEI: ("present", 89, "zoom"),
+        AISHA: ("absent", 0, "zoom"),
+        EXTRA: ("absent", 0, "zoom"),
+    }
+    recorded = changes(cohort.one)
+    assert len(recorded) == 6
+    assert all(change.source == "zoom" and change.changed_by_id == admin.id for change in recorded)
+    assert all(before - timedelta(seconds=1) <= change.changed_at <= after + timedelta(seconds=1)
+               for change in recorded)
+    db.session.expire_all()
+    (imported,) = db.session.scalars(select(AttendanceImport)).all()
+    assert imported.live_session_id == cohort.one.id
+    assert imported.platform == "zoom"
+    assert imported.filename == "zoom-participants-session-one.csv"
+    assert imported.file_sha256 == hashlib.sha256(ZOOM.read_bytes()).hexdigest()
+    assert imported.people_recorded == 6
+    assert imported.imported_by_id == admin.id
+    assert count(Attendance) == 6  # no row for the facilitator, nor for the other session
+    grid = browser.get(grid_url(cohort.one))
+    assert "Attendance imported: 6 changes." in flashed(grid)
+    assert selected_status(html(grid), cohort.id(MARCUS)) == "present"
+    assert minutes_value(html(grid), cohort.id(MARCUS)) == "84"
+    assert f"{MARCUS} not recorded → present (84 min), by Ada Admin from a Zoom report" in text(grid)
+
+    # The same file again: the preview says so, and confirming it changes nothing.
+    again = upload(browser, cohort.one, ZOOM)
+    assert "This file was already imported for this session" in text(again)
+    response = confirm(browser, cohort.one, again, {decision_for(again, "Aisha's iPhone"): "ignore"})
+    assert response.status_code == 302
+    assert "This file was already imported for this session; nothing changed." in flashed(
+        browser.get(grid_url(cohort.one))
+    )
+    assert len(changes(cohort.one)) == 6
+    assert count(AttendanceImport) == 1
+
+
+def test_resolving_the_iphone_as_aisha_records_her_fifteen_minutes_absent(browser, admin, cohort):
+    preview = upload(browser, cohort.one, ZOOM)
+    select_name = decision_for(preview, "Aisha's iPhone")
+    assert f'<option value="{cohort.id(AISHA)}" >{AISHA}</option>' in html(preview)
+
+    response = confirm(browser, cohort.one, preview, {select_name: str(cohort.id(AISHA))})
+
+    assert response.status_code == 302
+    state = saved(cohort.one)
+    assert state[AISHA] == ("absent", 15, "zoom")
+    assert state[INGRID] == ("present", 90, "zoom")
+    assert state[EXTRA] == ("absent", 0, "zoom")
+    aisha_changes = [c for c in changes(cohort.one) if c.user_id == cohort.id(AISHA)]
+    assert [(c.new_status, c.new_minutes) for c in aisha_changes] == [("absent", 15)]
+
+
+def test_a_participant_matched_to_a_facilitator_is_refused(browser, admin, cohort):
+    preview = upload(browser, cohort.one, ZOOM)
+
+    response = confirm(browser, cohort.one, preview, {decision_for(preview, "Aisha's iPhone"): str(cohort.id(DANA))})
+
+    assert response.status_code == 400
+    assert ("Nothing was saved: A participant was matched to someone who is not a learner of this academy."
+            in flashed(response))
+    assert nothing_saved()
+
+
+# --- importing the Teams report of Session Two ------------------------------------------------
+
+def test_the_teams_report_needs_aisha_confirmed_and_keeps_an_excuse(browser, admin, cohort):
+    # Wei Ling sent apologies, recorded by hand before the report came in.
+    browser.get(grid_url(cohort.two))
+    browser.post(grid_url(cohort.two), grid_form(cohort, {WEI: ("excused", "")}))
+    assert saved(cohort.two) == {WEI: ("excused", None, "manual")}
+
+    preview = upload(browser, cohort.two, TEAMS)
+
+    assert preview.status_code == 200
+    page = text(preview)
+    assert "Teams report “Learning Academy: Peer Mentoring and Peer Support - Session Two”" in page
+    rows = matched(preview)
+    assert set(rows) == {INGRID, MARCUS, JF}
+    assert rows[JF][1:] == ("email", "25.0", "Absent")
+    assert rows[INGRID][2:] == ("90.0", "Present")
+    # The guest gave Aisha's name but no email: likely her, for a person to confirm.
+    (label,) = decision_keys(preview)
+    assert label.startswith("“Aisha Rahman”: 79.0 minutes (present), lines ")
+    assert label.endswith(f"Probably {AISHA}")
+    assert f'<option value="{cohort.id(AISHA)}" >Yes, this is {AISHA}</option>' in html(preview)
+    assert f"recorded absent (an excuse already recorded is kept): {EXTRA}, {WEI}." in page
+    assert "Facilitators in the report, not recorded: Dana Whitfield." in page
+    assert saved(cohort.two) == {WEI: ("excused", None, "manual")}  # the preview saved nothing
+
+    response = confirm(browser, cohort.two, preview, {decision_for(preview, AISHA): str(cohort.id(AISHA))})
+
+    assert response.status_code == 302
+    state = saved(cohort.two)
+    assert {name: (status, minutes) for name, (status, minutes, _) in state.items()} == {
+        INGRID: ("present", 90),
+        MARCUS: ("present", 90),
+        AISHA: ("present", 79),
+        JF: ("absent", 25),
+        WEI: ("excused", None),  # not in the report: the excuse recorded by hand is left as it was
+        EXTRA: ("absent", 0),
+    }
+    assert state[AISHA][2] == "teams"
+    db.session.expire_all()
+    (imported,) = db.session.scalars(select(AttendanceImport)).all()
+    # Six learners; Wei Ling's excuse is left as it was, so five are recorded from the report.
+    assert (imported.platform, imported.live_session_id, imported.people_recorded) == ("teams", cohort.two.id, 5)
+    assert saved(cohort.one) == {}  # the other session is untouched
+
+
+def test_in_the_teams_report_a_learner_not_in_it_is_recorded_absent(browser, admin, cohort):
+    preview = upload(browser, cohort.two, TEAMS)
+
+    response = confirm(browser, cohort.two, preview, {decision_for(preview, AISHA): "ignore"})
+
+    assert response.status_code == 302
+    state = saved(cohort.two)
+    assert state[WEI] == ("absent", 0, "teams")
+    assert state[AISHA] == ("absent", 0, "teams")  # the guest was not confirmed as her
+    assert state[JF] == ("absent", 25, "teams")
+
+
+# --- files that are not reports, and the wrong time zone --------------------------------------
+
+@pytest.mark.parametrize("data, filename, message", [
+    (ROSTER.read_bytes(), "roster.csv",
+     f"This does not look like {EXPECTED_TEXT}: no column named 'Join Time' (or 'First Join' and 'Last Leave') "
+     "was found. The file starts with: 'full_name, email, role, timezone, group'"),
+    (bytes(range(256)) * 4, "photo.jpg", f"This file is not a text (CSV) file. Expected {EXPECTED_TEXT}"),
+    (b"", "empty.csv", f"The file is empty. Expected {EXPECTED_TEXT}."),
+], ids=["roster", "random-bytes", "empty"])
+def test_a_file_that_is_not_a_report_is_refused_on_the_attendance_page(browser, admin, cohort, data, filename,
+                                                                       message):
+    response = upload(browser, cohort.one, data, filename=filename)
+
+    assert response.status_code == 400
+    assert "Attendance: Session One" in html(response)
+    error = report_error(response)
+    assert error is not None and error.startswith(message)
+    assert EXPECTED_TEXT in error  # it says what was expected
+    assert 'aria-invalid="true"' in html(response)
+    assert nothing_saved()
+
+
+def test_previewing_without_a_file_asks_for_one(browser, admin, cohort):
+    browser.get(grid_url(cohort.one))
+
+    response = browser.post(f"{grid_url(cohort.one)}/import", {"file_timezone": ZONE},
+                            content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert report_error(response) == "Choose the report file exported from Zoom or Teams."
+    assert nothing_saved()
+
+
+def test_the_wrong_time_zone_is_warned_about_in_the_preview(browser, admin, cohort):
+    response = upload(browser, cohort.one, ZOOM, file_timezone="Asia/Tokyo")
+
+    assert response.status_code == 200
+    page = text(response)
+    assert ("No one in this file was connected during the session's scheduled time. Check that the file is for "
+            "this session and that its time zone is right.") in page
+    assert "times read as Asia/Tokyo" in page
+    assert {row[2:] for row in matched(response).values()} == {("0.0", "Absent")}
+    assert nothing_saved()
+
+
+def test_the_report_of_another_session_is_warned_about(browser, admin, cohort):
+    response = upload(browser, cohort.one, TEAMS)
+
+    assert response.status_code == 200
+    assert "No one in this file was connected during the session's scheduled time." in text(response)
+
+
+def test_after_an_import_in_the_wrong_time_zone_the_right_one_can_still_be_imported(browser, admin, cohort):
+    wrong = upload(browser, cohort.one, ZOOM, file_timezone="Asia/Tokyo")
+    confirm(browser, cohort.one, wrong, {decision_for(wrong, "Aisha's iPhone"): "ignore"})
+    assert saved(cohort.one)[INGRID] == ("absent", 0, "zoom")
+
+    right = upload(browser, cohort.one, ZOOM)
+    response = confirm(browser, cohort.one, right, {decision_for(right, "Aisha's iPhone"): "ignore"})
+
+    assert response.status_code == 302
+    assert saved(cohort.one)[INGRID] == ("present", 90, "zoom")
+
+
+@pytest.mark.parametrize("tampered", ["file", "time zone"])
+def test_a_confirm_with_an_unreadable_file_or_zone_is_refused_not_a_crash(browser, admin, cohort, tampered):
+    preview = upload(browser, cohort.one, ZOOM)
+    overrides = (
+        {"file_b64": base64.b64encode(ROSTER.read_bytes()).decode()} if tampered == "file"
+        else {"file_timezone": "Mars/Olympus_Mons"}
+    )
+
+    response = confirm(browser, cohort.one, preview, {decision_for(preview, "Aisha's iPhone"): "ignore"},
+                       **overrides)
+
+    assert response.status_code == 400
+    assert nothing_saved()
+
+
+def test_a_report_that_can_be_previewed_can_be_confirmed(browser, admin, cohort):
+    header = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\r\n"
+    rows = [
+        f"{name},{email},04/17/2025 10:{minute:02d}:00 AM,04/17/2025 10:{minute + 1:02d}:00 AM,1,No\r\n"
+        for minute in range(0, 59)
+        for name, email in [(INGRID, "ingrid.solberg@example.org"), (MARCUS, "marcus.b@example.org")]
+    ] * 40  # a long webinar's worth of flaky reconnections
+    data = (header + "".join(rows)).encode()
+    # Re-sent in the confirm form as base64: larger than Flask's limit for one multipart text field
+    # (500,000 bytes), which the confirm form, being url-encoded, is not subject to.
+    assert 500_000 < len(base64.b64encode(data)) and len(data) < 5 * 1024 * 1024
+    preview = upload(browser, cohort.one, data, filename="long.csv")
+    assert preview.status_code == 200
+    assert matched(preview)[INGRID][2:] == ("59.0", "Absent")
+
+    response = confirm(browser, cohort.one, preview)
+
+    assert response.status_code == 302
+    assert saved(cohort.one)[INGRID] == ("absent", 59, "zoom")
+
+
+def test_a_confirm_whose_file_is_not_base64_is_refused(browser, admin, cohort):
+    preview = upload(browser, cohort.one, ZOOM)
+
+    response = confirm(browser, cohort.one, preview, file_b64="not base64!")
+
+    assert response.status_code == 400
+    assert nothing_saved()
+
+
+# --- a double click ----------------------------------------------------------------------------
+
+def test_confirming_the_same_file_twice_imports_it_once(browser, admin, cohort):
+    preview = upload(browser, cohort.one, ZOOM)
+    decisions = {decision_for(preview, "Aisha's iPhone"): "ignore"}
+
+    first = confirm(browser, cohort.one, preview, decisions)
+    second = confirm(browser, cohort.one, preview, decisions)
+
+    assert first.status_code == second.status_code == 302
+    assert count(AttendanceImport) == 1
+    recorded = changes(cohort.one)
+    assert len(recorded) == 6
+    assert len({change.user_id for change in recorded}) == 6
+
+
+def test_two_confirms_at_the_same_moment_import_the_file_once(browser, admin, cohort, make_browser, monkeypatch):
+    """Both requests pass the "already imported?" check before either saves: the database decides."""
+    preview = upload(browser, cohort.one, ZOOM)
+    form = {**hidden_fields(preview), decision_for(preview, "Aisha's iPhone"): "ignore"}
+    clients = [make_browser(), make_browser()]
+    for client in clients:
+        assert client.login(cohort.admin).status_code == 302
+        client.get(grid_url(cohort.one))
+
+    both_checked = threading.Barrier(2, timeout=10)
+    real_preview = attendance_service.preview_import
+
+    def preview_then_wait(*args, **kwargs):
+        result = real_preview(*args, **kwargs)
+        try:
+            both_checked.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return result
+
+    monkeypatch.setattr(attendance_service, "preview_import", preview_then_wait)
+    responses, failures = [], []
+
+    def click(client):
+        try:
+            responses.append(client.post(f"{grid_url(cohort.one)}/import/confirm", form))
+        except Exception as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=click, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert failures == []
+    assert not both_checked.broken  # both really were past the check before either saved
+    assert [response.status_code for response in responses] == [302, 302]
+    assert count(AttendanceImport) == 1
+    recorded = changes(cohort.one)
+    assert len(recorded) == 6
+    assert len({change.user_id for change in recorded}) == 6
+    messages = flashed(clients[0].get(grid_url(cohort.one))) + flashed(clients[1].get(grid_url(cohort.one)))
+    assert sorted(messages) == sorted([
+        "Attendance imported: 6 changes.", "This file was already imported for this session; nothing changed.",
+    ])
+
+
+# --- who may see it ---------------------------------------------------------------------------
+
+def _attendance_posts(live_session_id: int, cohort: Cohort) -> list[tuple[str, dict]]:
+    base = f"/admin/sessions/{live_session_id}/attendance"
+    return [
+        (base, {f"status-{cohort.id(INGRID)}": "present", f"minutes-{cohort.id(INGRID)}": "90"}),
+        (f"{base}/bulk", {"status": "present", "scope": "all"}),
+        (f"{base}/import", {"report": (BytesIO(ZOOM.read_bytes()), "zoom.csv"), "file_timezone": ZONE}),
+        (f"{base}/import/confirm", {"file_b64": base64.b64encode(ZOOM.read_bytes()).decode(),
+                                    "file_timezone": ZONE, "filename": "zoom.csv"}),
+    ]
+
+
+@pytest.mark.parametrize("role", ["learner", "facilitator"])
+def test_learners_and_facilitators_are_refused_every_attendance_route(browser, cohort, role):
+    person = {"learner": INGRID, "facilitator": DANA}[role]
+    browser.login(cohort.people[person])
+
+    assert browser.get(grid_url(cohort.one)).status_code == 403
+    browser.get("/learn/")  # a page of their own, for a form token
+    for url, data in _attendance_posts(cohort.one.id, cohort):
+        assert browser.post(url, data, content_type="multipart/form-data").status_code == 403, url
+    assert nothing_saved()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(browser, cohort):
+    response = browser.get(grid_url(cohort.one))
+    assert response.status_code == 302
+    assert urlsplit(response.location).path == "/auth/login"
+    for url, data in _attendance_posts(cohort.one.id, cohort):
+        response = browser.post(url, data, content_type="multipart/form-data")
+        assert response.status_code == 302, url
+        assert urlsplit(response.location).path == "/auth/login", url
+    assert nothing_saved()
+
+
+def test_an_unknown_session_is_not_found(browser, admin, cohort):
+    assert browser.get("/admin/sessions/999999/attendance").status_code == 404
+    browser.get(grid_url(cohort.one))
+    for url, data in _attendance_posts(999999, cohort):
+        assert browser.post(url, data, content_type="multipart/form-data").status_code == 404, url
+    assert nothing_saved()
+
+
+# --- the command line ------------------------------------------------------------------------
+
+def import_command(live_session, path, *extra):
+    return ["lms", "import-attendance", "--session", str(live_session.id), "--file", str(path), *extra]
+
+
+def test_the_command_shows_the_preview_and_saves_with_yes(runner, cohort):
+    result = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes"))
+
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "zoom report for Session One, times read as America/New_York:" in output
+    assert re.search(r"Ingrid Solberg\s+-> Ingrid Solberg\s+90\.0 min  present", output)
+    assert re.search(r"Marcus B\s+-> Marcus Boudreaux\s+84\.3 min  present", output)
+    assert re.search(r"Aisha's iPhone\s+-> \(no match\)\s+15\.0 min  absent unmatched", output)
+    assert re.search(r"Dana Whitfield\s+-> \(no match\)\s+\d+\.\d min  \w+ facilitator", output)
+    assert re.search(rf"\(not in the report\)\s+-> {EXTRA}\s+0\.0 min  absent", output)
+    assert "Saved: 6 change(s) recorded in the name of ada.admin@example.org." in output
+    assert saved(cohort.one) == {
+        INGRID: ("present", 90, "zoom"), MARCUS: ("present", 84, "zoom"), JF: ("present", 90, "zoom"),
+        WEI: ("present", 89, "zoom"), AISHA: ("absent", 0, "zoom"), EXTRA: ("absent", 0, "zoom"),
+    }
+    assert all(change.changed_by_id == cohort.admin.id for change in changes(cohort.one))
+    assert count(AttendanceImport) == 1
+
+    again = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes"))
+
+    assert again.exit_code == 0, again.output
+    assert "This file was already imported for this session; nothing to do." in again.output
+    assert "Saved:" not in again.output
+    assert len(changes(cohort.one)) == 6
+    assert count(AttendanceImport) == 1
+
+
+@pytest.mark.parametrize("accept_likely, aisha", [(False, ("absent", 0)), (True, ("present", 79))])
+def test_the_command_ignores_likely_matches_unless_told_to_accept_them(runner, cohort, accept_likely, aisha):
+    extra = ["--yes", "--accept-likely"] if accept_likely else ["--yes"]
+
+    result = runner.invoke(args=import_command(cohort.two, TEAMS, *extra))
+
+    assert result.exit_code == 0, result.output
+    assert "teams report for Session Two" in result.output
+    assert re.search(r"Aisha Rahman\s+-> Aisha Rahman\s+79\.0 min  present likely, needs confirming", result.output)
+    state = saved(cohort.two)
+    assert state[AISHA][:2] == aisha
+    assert state[JF] == ("absent", 25, "teams")
+    assert state[WEI] == ("absent", 0, "teams")
+
+
+def test_the_command_saves_nothing_when_the_answer_is_no(runner, cohort):
+    result = runner.invoke(args=import_command(cohort.one, ZOOM), input="n\n")
+
+    assert result.exit_code == 0, result.output
+    assert "Save this attendance? [y/N]" in result.output
+    assert "Nothing saved." in result.output
+    assert nothing_saved()
+
+    result = runner.invoke(args=import_command(cohort.one, ZOOM), input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Saved: 6 change(s)" in result.output
+    assert count(AttendanceImport) == 1
+
+
+def test_the_command_reads_the_file_in_the_time_zone_given(runner, cohort):
+    result = runner.invoke(args=import_command(cohort.one, ZOOM, "--timezone", "Asia/Tokyo"), input="n\n")
+
+    assert result.exit_code == 0, result.output
+    assert "times read as Asia/Tokyo" in result.output
+    assert "WARNING: No one in this file was connected during the session's scheduled time." in result.output
+    assert nothing_saved()
+
+
+def test_the_command_refuses_a_file_that_is_not_a_report(runner, cohort):
+    result = runner.invoke(args=import_command(cohort.one, ROSTER, "--yes"))
+
+    assert result.exit_code != 0
+    assert f"Error: This does not look like {EXPECTED_TEXT}" in result.output
+    assert nothing_saved()
+
+
+def test_the_command_refuses_an_unknown_session_or_a_missing_file(runner, cohort, tmp_path):
+    result = runner.invoke(args=["lms", "import-attendance", "--session", "999999", "--file", str(ZOOM), "--yes"])
+    assert result.exit_code != 0
+    assert "There is no live session 999999." in result.output
+
+    result = runner.invoke(args=import_command(cohort.one, tmp_path / "missing.csv", "--yes"))
+    assert result.exit_code != 0
+    assert "does not exist" in result.output
+    assert nothing_saved()
