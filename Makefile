@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint setup setup-dev clean
+.PHONY: run test e2e lint setup setup-dev clean
 
 run: $(VENV)/.installed
 	@bash scripts/install-system-deps.sh
@@ -18,7 +18,23 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	@bash scripts/install-system-deps.sh
-	$(BIN)/pytest
+	$(BIN)/pytest --ignore=tests/e2e
+
+# The browser journey (tests/e2e): a real gunicorn, Debian's Chromium driven by Playwright, axe-core in each page.
+CHROMIUM_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+e2e: $(VENV)/.installed-dev
+	@bash scripts/install-system-deps.sh
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "e2e: installing Debian's Chromium (Playwright's own browser download does not work here)"; \
+	  if [ "$$(id -u)" = 0 ]; then sh -c '$(CHROMIUM_INSTALL)' || exit 1; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo -n sh -c '$(CHROMIUM_INSTALL)' || exit 1; \
+	  else echo "e2e: /usr/bin/chromium is missing. Run once:  sudo sh -c '$(CHROMIUM_INSTALL)'  then make e2e again."; exit 1; fi; \
+	fi
+	@if [ ! -f node_modules/axe-core/axe.min.js ]; then \
+	  command -v npm >/dev/null || { echo "e2e: npm is missing (axe-core comes from the npm registry). Install Node.js and npm, then make e2e again."; exit 1; }; \
+	  npm ci --no-audit --no-fund || npm install --no-audit --no-fund || exit 1; \
+	fi
+	$(BIN)/pytest -q -ra -p no:cacheprovider --rootdir tests/e2e --confcutdir tests/e2e -c /dev/null tests/e2e
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -46,3 +62,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# make bench: the LMS under load against a one-route Flask app (bench/load.py); needs wrk, installed here
+# with apt-get when missing (as root or with sudo -n), otherwise the command to run is printed.
+.PHONY: bench
+bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo -n apt-get update -qq && sudo -n apt-get install -y -qq wrk; \
+	  else echo "make bench needs wrk. Run: sudo apt-get install -y wrk   then run make bench again."; exit 1; fi; }
+	@bash scripts/install-system-deps.sh
+	$(BIN)/python bench/load.py

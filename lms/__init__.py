@@ -1,9 +1,10 @@
 """create_app() for standalone use, and the LMS extension for mounting into another Flask app."""
 import logging
+import os
 
 from flask import Flask
 
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 DEFAULTS = {
     "MAIL_SERVER": "",
@@ -18,6 +19,17 @@ DEFAULTS = {
     "LMS_RESET_HOURS": 2,
     "LMS_PASSWORD_HASH_METHOD": "scrypt",
     "WTF_CSRF_TIME_LIMIT": None,
+    # The public certificate check: guessing codes is pointless at 160 bits, but this keeps scrapers slow.
+    "LMS_VERIFY_RATE_LIMIT": os.environ.get("LMS_VERIFY_RATE_LIMIT", "30 per minute"),
+    # "memory://" counts per worker process; point several workers at one store, e.g. redis://host:6379.
+    "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+    "RATELIMIT_ENABLED": True,
+    # Failed sign-ins: per address and email, and per address alone (a reentry programme's whole
+    # room may share one address, so that second limit is generous).
+    "LMS_LOGIN_RATE_LIMIT": os.environ.get("LMS_LOGIN_RATE_LIMIT", "10 per minute"),
+    "LMS_LOGIN_IP_RATE_LIMIT": os.environ.get("LMS_LOGIN_IP_RATE_LIMIT", "60 per minute"),
+    # How many reverse proxies in front set X-Forwarded-For; limits then count the real client.
+    "LMS_TRUSTED_PROXIES": int(os.environ.get("LMS_TRUSTED_PROXIES", "0")),
 }
 
 
@@ -41,6 +53,7 @@ class LMS:
             csrf.init_app(app)
         if not hasattr(app, "login_manager"):
             login_manager.init_app(app)
+        limiter.init_app(app)
 
         from . import auth  # noqa: F401  (registers the user loader)
         from .blueprint import lms_blueprint
@@ -71,6 +84,11 @@ def create_app(config_object=None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     LMS(app)
+    if app.config["LMS_TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["LMS_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from .errors import register_error_pages
     from .security import add_security_headers

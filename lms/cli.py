@@ -190,6 +190,8 @@ def _check_database() -> tuple[bool, str]:
         db.session.rollback()
         return False, "answers, but has no schema yet: run `flask db upgrade`"
     heads = ScriptDirectory(_migrations_directory()).get_heads()
+    if revision is None:
+        return False, "answers, but records no schema revision: run `flask db upgrade`"
     if revision not in heads:
         return False, f"at revision {revision}, but the code expects {', '.join(heads)}: run `flask db upgrade`"
     return True, f"answers, schema at revision {revision} (up to date)"

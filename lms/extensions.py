@@ -1,6 +1,8 @@
-"""The shared extension objects: db, migrate, login_manager, csrf."""
+"""The shared extension objects: db, migrate, login_manager, csrf, limiter."""
 import sqlite3
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,6 +29,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Limits are counted per client address; the storage comes from RATELIMIT_STORAGE_URI, so several
+# workers can share one count (e.g. redis://...) instead of each keeping its own in memory.
+limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")

@@ -43,6 +43,7 @@ def server(database_uri):
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--no-control-socket",  # gunicorn 27 otherwise shares one socket between servers on a machine
          "wsgi:app"],
         cwd=ROOT, env=env, start_new_session=True,
     )

@@ -90,3 +90,32 @@ def test_private_pages_are_not_cached(browser):
     assert browser.get("/learn/").headers["Cache-Control"] == "no-store"
     assert browser.get("/auth/account").headers["Cache-Control"] == "no-store"
     assert "no-store" not in browser.get("/static/lms/style.css").headers.get("Cache-Control", "")
+
+
+def test_failed_sign_ins_are_rate_limited_without_revealing_anything(app, make_browser, monkeypatch):
+    from lms.extensions import limiter
+
+    limiter.reset()
+    monkeypatch.setitem(app.config, "LMS_LOGIN_RATE_LIMIT", "3 per minute")
+    user = make_user("Ingrid Solberg")
+    browser = make_browser()
+    statuses = [browser.login(user, "wrong password").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert "Too many tries" in browser.login(user, PASSWORD).get_data(as_text=True)
+    # The same limit for an unknown address: the answer does not tell which emails exist.
+    unknown = [make_browser().login("nobody@example.org", "wrong").status_code for _ in range(4)]
+    assert unknown == [200, 200, 200, 429]
+    # Someone else signing in from the same address is not locked out by those tries.
+    assert make_browser().login(make_user("Marcus Boudreaux")).status_code == 302
+    limiter.reset()
+    assert make_browser().login(user).status_code == 302
+
+
+def test_successful_sign_ins_do_not_count(app, make_browser, monkeypatch):
+    from lms.extensions import limiter
+
+    limiter.reset()
+    monkeypatch.setitem(app.config, "LMS_LOGIN_RATE_LIMIT", "2 per minute")
+    user = make_user("Ingrid Solberg")
+    assert [make_browser().login(user).status_code for _ in range(4)] == [302] * 4
+    limiter.reset()

@@ -1,8 +1,9 @@
 """Routes for signing in and out, one-time links, and the account page."""
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..models import User
 from ..services import accounts, learning, mail
 from ..services.errors import DomainError
@@ -44,7 +45,19 @@ def unauthorized():
     return redirect(url_for("lms.auth.login", next=target.rstrip("?") if target else None))
 
 
+def _failed(response) -> bool:
+    """Only refused sign-ins count against the limits; a success is a redirect."""
+    return response.status_code != 302
+
+
+def _email_and_address() -> str:
+    return f"{get_remote_address()}|{(request.form.get('email') or '').strip().lower()}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LMS_LOGIN_RATE_LIMIT"], key_func=_email_and_address,
+               methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LMS_LOGIN_IP_RATE_LIMIT"], methods=["POST"], deduct_when=_failed)
 def login():
     form = LoginForm()
     if request.method == "GET":

@@ -65,7 +65,8 @@ class Certificate(db.Model):
     status_reason: Mapped[str] = mapped_column(Text, default="")
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_certificates.id", ondelete="SET NULL"))
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Deferred: listing certificates must not pull every stored PDF out of the database.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     pdf_sha256: Mapped[str] = mapped_column(String(64), default="")
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])  # noqa: F821

@@ -13,8 +13,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Enrolment, Feedback, Reading, ReadingProgress, Reflection, User, count_words
-from .progress import Cell, Column, learner_conditions
+from ..models import (
+    Enrolment,
+    Feedback,
+    Reading,
+    ReadingProgress,
+    Reflection,
+    ReflectionVersion,
+    User,
+    count_words,
+)
+from .progress import Cell, Column, Learner, LearnerRow, learner_conditions
 
 # Rows fetched from the database at a time: a 10,000-row export never sits in memory whole.
 BATCH_SIZE = 500
@@ -82,21 +91,21 @@ def progress_rows(academy_id: int, group: str, columns: list[Column]) -> Iterato
         .order_by(func.lower(User.full_name), User.id)
     )
     rows = db.session.execute(query.execution_options(yield_per=BATCH_SIZE))
-    for (_, name, email, group_name), learner_rows in groupby(rows, key=lambda row: tuple(row[:4])):
+    for (user_id, name, email, group_name), learner_rows in groupby(rows, key=lambda row: tuple(row[:4])):
         facts = {row[4]: (bool(row[5]), bool(row[6]), row[7]) for row in learner_rows}
-        cells = [Cell(column, *facts.get(column.id, (False, False, None))) for column in columns]
-        yield [
-            name, email, group_name, *(cell.text for cell in cells),
-            sum(cell.finished for cell in cells),
-            sum(cell.reflection_submitted for cell in cells),
-            sum(cell.behind for cell in cells),
-        ]
+        learner = LearnerRow(
+            Learner(user_id, name, email, group_name),
+            [Cell(column, *facts.get(column.id, (False, False, None))) for column in columns],
+        )
+        yield [name, email, group_name, *(cell.text for cell in learner.cells),
+               learner.finished, learner.submitted, learner.behind]
 
 
 def reflection_rows(academy_id: int, group: str) -> Iterator[list]:
     """A header, then one row per submitted reflection (drafts are the learner's own), by reading and name.
 
-    The feedback columns show the latest released feedback; unreleased drafts are left out.
+    The text is the latest submitted version: after a request for revision the learner's unsubmitted
+    rewrite is still their own. The feedback columns show the latest released feedback; drafts are left out.
     """
     yield ["Name", "Email", "Group", "Reading", "Status", "First submitted at (UTC)", "Last updated at (UTC)",
            "Words", "Reflection", "Feedback", "Feedback decision", "Feedback released at (UTC)",
@@ -110,16 +119,21 @@ def reflection_rows(academy_id: int, group: str) -> Iterator[list]:
         .subquery()
     )
     author = aliased(User)
+    # "Last updated" is when the exported version last changed (edits before review update it in place).
     query = (
         select(
             User.full_name, User.email, Enrolment.group_name, Reading.title, Reflection.status,
-            Reflection.submitted_at, Reflection.updated_at, Reflection.body,
+            Reflection.submitted_at, ReflectionVersion.submitted_at, ReflectionVersion.body,
             Feedback.body, Feedback.decision, Feedback.released_at, author.full_name,
         )
         .select_from(Reflection)
         .join(Reading, Reading.id == Reflection.reading_id)
         .join(User, User.id == Reflection.user_id)
         .join(Enrolment, (Enrolment.user_id == Reflection.user_id) & (Enrolment.academy_id == academy_id))
+        .outerjoin(
+            ReflectionVersion,
+            (ReflectionVersion.reflection_id == Reflection.id) & (ReflectionVersion.number == Reflection.version_count),
+        )
         .outerjoin(latest_released, latest_released.c.reflection_id == Reflection.id)
         .outerjoin(
             Feedback,
@@ -135,5 +149,5 @@ def reflection_rows(academy_id: int, group: str) -> Iterator[list]:
             query.execution_options(yield_per=BATCH_SIZE)):
         yield [
             name, email, group_name, title, _words(status), _utc(submitted_at), _utc(updated_at),
-            count_words(body), body, feedback or "", _words(decision), _utc(released_at), author_name or "",
+            count_words(body), body or "", feedback or "", _words(decision), _utc(released_at), author_name or "",
         ]

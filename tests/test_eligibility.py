@@ -1,0 +1,330 @@
+"""Who may have a certificate: the checklist learners and admins see, excused absences, and exceptions."""
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.models import Attendance, AuditEvent, Certificate, EligibilityException, ReadingProgress, Reflection, utcnow
+from tests.conftest import aware, enrol, make_academy, make_reading, make_user
+
+# --- helpers, also used by test_certificates.py and test_verify.py ---------------------------
+
+def published_academy(title="Peer Mentoring in Corrections", **values):
+    """The programme as published: 17 April and 2 May 2025, 10:00 in New York."""
+    academy = make_academy(title, first_start=aware(2025, 4, 17, 14, 0), gap_days=15, **values)
+    academy.organiser = "International Corrections and Prisons Association"
+    academy.signatories = "Jane Doe, Executive Director\nKari Nordmann, Programme Lead"
+    db.session.commit()
+    return academy
+
+
+def attend(user, academy, *statuses):
+    """Record attendance at the academy's sessions in order; by default present at every one."""
+    statuses = statuses or ("present",) * len(academy.live_sessions)
+    for live_session, status in zip(academy.live_sessions, statuses, strict=False):
+        db.session.add(Attendance(live_session_id=live_session.id, user_id=user.id, status=status,
+                                  minutes=90 if status == "present" else 0))
+    db.session.commit()
+
+
+def eligible_learner(academy, name, **values):
+    user = make_user(name, **values)
+    enrol(user, academy)
+    attend(user, academy)
+    return user
+
+
+def sign_in_admin(browser):
+    user = make_user("Ada Admin", email="ada.admin@example.org", is_admin=True)
+    assert browser.login(user).status_code == 302
+    return user
+
+
+def text_of(response) -> str:
+    """The page's visible words, tags removed and whitespace collapsed, for plain-language assertions."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def row_of(response, user) -> str:
+    """The text of one learner's row on the admin certificates page."""
+    html = response.get_data(as_text=True)
+    found = re.search(rf'<tr id="learner-{user.id}">(.*?)</tr>\s*(?=<tr id=|</tbody>)', html, re.S)
+    assert found, f"no row for {user.full_name}"
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+@pytest.fixture
+def academy():
+    return published_academy()
+
+
+@pytest.fixture
+def learner(academy):
+    user = make_user("Ingrid Solberg", timezone="Europe/Oslo")
+    enrol(user, academy)
+    return user
+
+
+@pytest.fixture
+def admin(make_browser):
+    browser = make_browser()
+    sign_in_admin(browser)
+    return browser
+
+
+def learner_page(browser, user):
+    browser.login(user)
+    response = browser.get("/learn/certificates")
+    assert response.status_code == 200
+    return text_of(response)
+
+
+# --- the rule and the learner's checklist ----------------------------------------------------
+
+def test_attending_every_session_makes_a_learner_eligible(browser, academy, learner):
+    attend(learner, academy)
+
+    page = learner_page(browser, learner)
+
+    assert "You have met what is needed for the certificate" in page
+    assert "✓ Done: Attended Session One (17 April 2025)" in page
+    assert "✓ Done: Attended Session Two (2 May 2025)" in page
+    assert "Still missing" not in page
+
+
+def test_a_missing_session_is_shown_as_missing(browser, academy, learner):
+    attend(learner, academy, "present", "absent")
+
+    page = learner_page(browser, learner)
+
+    assert "You have met what is needed" not in page
+    assert "✓ Done: Attended Session One (17 April 2025)" in page
+    assert "✗ Still missing: Attended Session Two (2 May 2025) — Recorded as absent." in page
+
+
+def test_no_attendance_recorded_is_not_attendance(browser, academy, learner):
+    page = learner_page(browser, learner)
+
+    assert "Still missing: Attended Session One (17 April 2025) — No attendance recorded yet." in page
+    assert "Still missing: Attended Session Two (2 May 2025) — No attendance recorded yet." in page
+
+
+def test_an_excused_absence_does_not_count_and_the_checklist_says_so(browser, academy, learner):
+    attend(learner, academy, "present", "excused")
+
+    page = learner_page(browser, learner)
+
+    assert ("Still missing: Attended Session Two (2 May 2025) — Excused absence: this does not count as "
+            "attended unless an admin grants an exception.") in page
+
+
+def test_readings_and_reflections_count_only_when_the_academy_asks(browser, academy, learner):
+    with_prompt = make_reading(academy, "On lived experience", prompt="What stayed with you?")
+    without_prompt = make_reading(academy, "Background", prompt="")
+    attend(learner, academy)
+
+    assert "You have met what is needed" in learner_page(browser, learner)
+
+    academy.require_readings = True
+    academy.require_reflections = True
+    db.session.commit()
+    page = learner_page(browser, learner)
+    assert "You have met what is needed" not in page
+    assert "Still missing: Finished the reading “On lived experience” — Not finished yet." in page
+    assert "Still missing: Finished the reading “Background”" in page
+    assert "Still missing: Submitted the reflection on “On lived experience” — Not started." in page
+    assert "reflection on “Background”" not in page  # no prompt, nothing to submit
+
+    for reading in (with_prompt, without_prompt):
+        db.session.add(ReadingProgress(user_id=learner.id, reading_id=reading.id, opened_at=utcnow(),
+                                       finished_at=utcnow()))
+    db.session.add(Reflection(user_id=learner.id, reading_id=with_prompt.id, body="Half done", status="draft"))
+    db.session.commit()
+    page = learner_page(browser, learner)
+    assert "Still missing: Submitted the reflection on “On lived experience” — Saved as a draft, not submitted." in page
+
+    reflection = db.session.scalar(select(Reflection))
+    reflection.status = "submitted"
+    db.session.commit()
+    page = learner_page(browser, learner)
+    assert "You have met what is needed" in page
+    assert "Done: Submitted the reflection on “On lived experience”" in page
+
+
+def test_a_reflection_returned_for_revision_still_counts_as_submitted(browser, academy, learner):
+    reading = make_reading(academy)
+    academy.require_reflections = True
+    db.session.add(Reflection(user_id=learner.id, reading_id=reading.id, body="Text", status="revision_requested"))
+    db.session.commit()
+    attend(learner, academy)
+
+    assert "You have met what is needed" in learner_page(browser, learner)
+
+
+def test_an_academy_without_sessions_makes_nobody_eligible(browser, learner):
+    empty = make_academy("Not scheduled yet")
+    empty.live_sessions = []
+    db.session.commit()
+    enrol(learner, empty)
+
+    page = learner_page(browser, learner)
+
+    assert "Still missing: Attend every live session — The academy has no live sessions yet." in page
+
+
+def test_the_learner_sees_only_their_own_checklist(browser, academy, learner):
+    other = eligible_learner(academy, "Ørjan Håland")
+    facilitated = make_academy("Facilitated elsewhere")
+    enrol(learner, facilitated, role="facilitator")
+
+    page = learner_page(browser, learner)
+
+    assert "Ørjan" not in page and other.email not in page
+    assert "Facilitated elsewhere" not in page  # only academies they are a learner in
+    assert page.count("Checklist") == 1
+
+
+def test_the_certificates_link_is_in_the_menu_for_learners_only(browser, academy, learner):
+    browser.login(learner)
+    assert 'href="/learn/certificates"' in browser.get("/learn/").get_data(as_text=True)
+    browser.logout()
+
+    facilitator = make_user("Fay Facilitator")
+    enrol(facilitator, academy, role="facilitator")
+    browser.login(facilitator)
+    assert 'href="/learn/certificates"' not in browser.get("/learn/").get_data(as_text=True)
+
+
+# --- the admin's table -----------------------------------------------------------------------
+
+def test_the_admin_sees_everyones_checklist(admin, academy, learner):
+    complete = eligible_learner(academy, "Anna Kuznetsova")
+    attend(learner, academy, "present", "excused")
+    facilitator = make_user("Fay Facilitator")
+    enrol(facilitator, academy, role="facilitator")
+
+    response = admin.get(f"/admin/academies/{academy.id}/certificates")
+
+    assert response.status_code == 200
+    assert "All 2 met" in row_of(response, complete)
+    row = row_of(response, learner)
+    assert "1 of 2 met" in row
+    assert "Missing: Attended Session Two (2 May 2025) Excused absence" in row
+    assert "Fay Facilitator" not in text_of(response)  # facilitators are not candidates
+    assert "Ready to issue (1)" in text_of(response)
+    assert "Issue to all eligible (1)" in text_of(response)
+
+
+def test_granting_an_exception_records_who_when_and_why(admin, academy, learner):
+    attend(learner, academy, "present", "excused")
+
+    response = admin.post(
+        f"/admin/academies/{academy.id}/certificates/exception/{learner.id}",
+        {"reason": "Excused for a family emergency; watched the recording and wrote a summary."},
+        follow_redirects=True,
+    )
+
+    assert "Exception granted to Ingrid Solberg." in text_of(response)
+    exception = db.session.scalar(select(EligibilityException))
+    assert exception.user_id == learner.id and exception.academy_id == academy.id
+    assert exception.granted_by.email == "ada.admin@example.org"
+    assert abs((utcnow() - exception.granted_at).total_seconds()) < 60
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.exception_grant"))
+    assert event.actor_email == "ada.admin@example.org" and event.target == f"user {learner.id}"
+    row = row_of(response, learner)
+    assert "Granted by Ada Admin" in row
+    assert "watched the recording and wrote a summary." in row
+    assert "Issue certificate to Ingrid Solberg" in row
+    assert "Ready to issue (1)" in text_of(response)
+
+
+def test_the_learner_is_told_about_their_exception(browser, academy, learner):
+    attend(learner, academy, "present", "excused")
+    grantor = make_user("Ada Admin", email="ada.admin@example.org", is_admin=True)
+    db.session.add(EligibilityException(academy_id=academy.id, user_id=learner.id, reason="Private reason",
+                                        granted_by_id=grantor.id))
+    db.session.commit()
+
+    page = learner_page(browser, learner)
+
+    assert "You have met what is needed for the certificate" in page
+    assert "granted you an exception" in page
+    assert "Private reason" not in page
+
+
+def test_an_exception_needs_a_written_reason(admin, academy, learner):
+    response = admin.post(f"/admin/academies/{academy.id}/certificates/exception/{learner.id}", {"reason": "   "})
+
+    assert response.status_code == 400
+    error = re.search(rf'id="exception-reason-{learner.id}-error">(.*?)</p>', response.get_data(as_text=True))
+    assert error and "Write the reason for the exception" in error.group(1)
+    assert db.session.scalar(select(func.count()).select_from(EligibilityException)) == 0
+
+
+def test_an_exception_can_be_withdrawn(admin, academy, learner):
+    admin.post(f"/admin/academies/{academy.id}/certificates/exception/{learner.id}", {"reason": "Agreed."})
+
+    response = admin.post(f"/admin/academies/{academy.id}/certificates/exception/{learner.id}/withdraw",
+                          follow_redirects=True)
+
+    assert "The exception for Ingrid Solberg is withdrawn" in text_of(response)
+    assert db.session.scalar(select(func.count()).select_from(EligibilityException)) == 0
+    assert "Not eligible yet" in row_of(response, learner)
+
+
+def test_exceptions_are_for_learners_of_this_academy_only(admin, academy):
+    stranger = make_user("Someone Else")
+
+    response = admin.post(f"/admin/academies/{academy.id}/certificates/exception/{stranger.id}", {"reason": "x"})
+
+    assert response.status_code == 404
+
+
+def test_only_admins_open_the_certificates_page(browser, academy, learner):
+    browser.login(learner)
+    assert browser.get(f"/admin/academies/{academy.id}/certificates").status_code == 403
+    assert browser.post(f"/admin/academies/{academy.id}/certificates/issue").status_code == 403
+    browser.logout()
+    assert browser.get(f"/admin/academies/{academy.id}/certificates").status_code == 302  # to sign in
+
+
+def test_the_admin_page_uses_the_same_number_of_queries_whatever_the_size(admin, academy, count_queries):
+    page = f"/admin/academies/{academy.id}/certificates"
+    academy.require_readings = True
+    academy.require_reflections = True
+    db.session.commit()
+    make_reading(academy, "First")
+    eligible_learner(academy, "First Learner")
+    admin.get(page)
+    with count_queries() as small:
+        assert admin.get(page).status_code == 200
+
+    grantor = db.session.scalar(select(EligibilityException.granted_by_id)) or make_user("Grantor", is_admin=True).id
+    readings = [make_reading(academy, f"Reading {number}") for number in range(5)]
+    for number in range(30):
+        user = eligible_learner(academy, f"Learner {number:02d}")
+        for reading in readings:
+            db.session.add(ReadingProgress(user_id=user.id, reading_id=reading.id, opened_at=utcnow(),
+                                           finished_at=utcnow()))
+            db.session.add(Reflection(user_id=user.id, reading_id=reading.id, body="x", status="submitted"))
+        db.session.add(EligibilityException(academy_id=academy.id, user_id=user.id, reason="r", granted_by_id=grantor))
+        db.session.add(Certificate(academy_id=academy.id, user_id=user.id, number=f"LA-{academy.id}-{number:04d}",
+                                   verification_code=f"CODE{number:028d}", name_as_printed=user.full_name,
+                                   academy_title=academy.title, organiser="", session_dates="17 April 2025",
+                                   status="valid", status_reason="", pdf=b"%PDF-1.4", pdf_sha256="0" * 64))
+    db.session.commit()
+    db.session.expire_all()
+
+    with count_queries() as large:
+        response = admin.get(page)
+    assert response.status_code == 200
+    assert "Learner 29" in text_of(response)
+    assert len(large) == len(small), (small, large)

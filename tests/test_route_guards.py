@@ -1,0 +1,210 @@
+"""Every route is in an authorization table: what each kind of visitor gets, with guessed ids too.
+
+A new route that is not added to ROUTES below fails test_every_route_is_in_the_table.
+"""
+import hashlib
+from dataclasses import dataclass
+
+import pytest
+
+from lms.extensions import db
+from lms.models import Certificate, OutgoingMail, Reflection, ReflectionVersion, utcnow
+from tests.conftest import enrol, make_academy, make_reading, make_user
+
+PERSONAS = ("anonymous", "learner", "other_learner", "facilitator", "other_facilitator", "admin")
+
+# What a persona gets: "ok" (served, or refused only for bad input: the guard let it through),
+# "login" (sent to sign in), 403, 404.
+OK, LOGIN = "ok", "login"
+ADMIN_ONLY = {"anonymous": LOGIN, "learner": 403, "other_learner": 403, "facilitator": 403,
+              "other_facilitator": 403, "admin": OK}
+SIGNED_IN = {"anonymous": LOGIN, "learner": OK, "other_learner": OK, "facilitator": OK,
+             "other_facilitator": OK, "admin": OK}
+PUBLIC = dict.fromkeys(PERSONAS, OK)
+# Pages about academy A: its learner and facilitator and admins; others get a plain 404.
+ACADEMY_MEMBERS = {"anonymous": LOGIN, "learner": OK, "other_learner": 404, "facilitator": OK,
+                   "other_facilitator": 404, "admin": OK}
+FACILITATORS = {"anonymous": LOGIN, "learner": 404, "other_learner": 404, "facilitator": OK,
+                "other_facilitator": 404, "admin": OK}
+OWN_LEARNER = {"anonymous": LOGIN, "learner": OK, "other_learner": 404, "facilitator": 404,
+               "other_facilitator": 404, "admin": 404}
+LEARNER_WRITES = {"anonymous": LOGIN, "learner": OK, "other_learner": 404, "facilitator": 403,
+                  "other_facilitator": 404, "admin": 403}
+
+
+@dataclass
+class Route:
+    method: str
+    url: str  # formatted with the objects of academy A (or B, for the guessed-id pass)
+    expect: dict
+    data: dict | None = None
+
+
+ROUTES = {
+    "lms.static": Route("GET", "/static/lms/style.css", PUBLIC),
+    "lms.public.index": Route("GET", "/", {**SIGNED_IN}),
+    "lms.public.verify_form": Route("GET", "/verify", PUBLIC),
+    "lms.public.verify": Route("GET", "/verify/{certificate_code}", PUBLIC),
+    "lms.auth.login": Route("GET", "/auth/login", PUBLIC),
+    "lms.auth.logout": Route("POST", "/auth/logout", PUBLIC),
+    "lms.auth.request_reset": Route("GET", "/auth/reset", PUBLIC),
+    "lms.auth.invitation": Route("GET", "/auth/invitation/not-a-real-token", dict.fromkeys(PERSONAS, 410)),
+    "lms.auth.reset_password": Route("GET", "/auth/reset/not-a-real-token", dict.fromkeys(PERSONAS, 410)),
+    "lms.auth.account": Route("GET", "/auth/account", SIGNED_IN),
+    "lms.learner.dashboard": Route("GET", "/learn/", SIGNED_IN),
+    "lms.learner.reading": Route("GET", "/learn/readings/{reading}", ACADEMY_MEMBERS),
+    "lms.learner.set_finished": Route("POST", "/learn/readings/{reading}/finished", LEARNER_WRITES,
+                                      {"finished": "yes"}),
+    "lms.learner.save_reflection": Route("POST", "/learn/readings/{reading}/reflection",
+                                         {**LEARNER_WRITES, "anonymous": 401}, {"body": "x", "action": "draft"}),
+    "lms.learner.session_calendar": Route("GET", "/learn/sessions/{session}.ics", ACADEMY_MEMBERS),
+    "lms.learner.certificates": Route("GET", "/learn/certificates", SIGNED_IN),
+    "lms.learner.certificate_pdf": Route("GET", "/learn/certificates/{certificate}.pdf", OWN_LEARNER),
+    "lms.facilitator.home": Route("GET", "/facilitate/", {**FACILITATORS, "other_facilitator": OK}),
+    "lms.facilitator.queue": Route("GET", "/facilitate/academies/{academy}/reviews", FACILITATORS),
+    "lms.facilitator.reflection": Route("GET", "/facilitate/reflections/{reflection}", FACILITATORS),
+    "lms.facilitator.save_feedback": Route("POST", "/facilitate/reflections/{reflection}", FACILITATORS,
+                                           {"body": "", "action": "draft", "seen_edit_count": ""}),
+    "lms.facilitator.progress": Route("GET", "/facilitate/academies/{academy}/progress", FACILITATORS),
+    "lms.facilitator.progress_csv": Route("GET", "/facilitate/academies/{academy}/progress.csv", FACILITATORS),
+    "lms.facilitator.reflections_csv": Route("GET", "/facilitate/academies/{academy}/reflections.csv",
+                                             FACILITATORS),
+    "lms.admin.index": Route("GET", "/admin/", ADMIN_ONLY),
+    "lms.admin.new_academy": Route("GET", "/admin/academies/new", ADMIN_ONLY),
+    "lms.admin.academy": Route("GET", "/admin/academies/{academy}", ADMIN_ONLY),
+    "lms.admin.edit_academy": Route("GET", "/admin/academies/{academy}/edit", ADMIN_ONLY),
+    "lms.admin.new_session": Route("GET", "/admin/academies/{academy}/sessions/new", ADMIN_ONLY),
+    "lms.admin.edit_session": Route("GET", "/admin/sessions/{session}/edit", ADMIN_ONLY),
+    "lms.admin.delete_session": Route("POST", "/admin/sessions/{spare_session}/delete", ADMIN_ONLY),
+    "lms.admin.new_reading": Route("GET", "/admin/academies/{academy}/readings/new", ADMIN_ONLY),
+    "lms.admin.edit_reading": Route("GET", "/admin/readings/{reading}/edit", ADMIN_ONLY),
+    "lms.admin.delete_reading": Route("POST", "/admin/readings/{spare_reading}/delete", ADMIN_ONLY),
+    "lms.admin.people": Route("GET", "/admin/academies/{academy}/people", ADMIN_ONLY),
+    "lms.admin.add_person": Route("POST", "/admin/academies/{academy}/people/add", ADMIN_ONLY, {}),
+    "lms.admin.import_roster": Route("POST", "/admin/academies/{academy}/people/import", ADMIN_ONLY, {}),
+    "lms.admin.new_link": Route("POST", "/admin/academies/{academy}/people/{learner}/link", ADMIN_ONLY),
+    "lms.admin.mail_outbox": Route("GET", "/admin/mail", ADMIN_ONLY),
+    "lms.admin.retry_mail": Route("POST", "/admin/mail/{mail}/retry", ADMIN_ONLY),
+    "lms.admin.audit_log": Route("GET", "/admin/audit", ADMIN_ONLY),
+    "lms.admin.attendance_grid": Route("GET", "/admin/sessions/{session}/attendance", ADMIN_ONLY),
+    "lms.admin.save_attendance": Route("POST", "/admin/sessions/{session}/attendance", ADMIN_ONLY, {}),
+    "lms.admin.bulk_attendance": Route("POST", "/admin/sessions/{session}/attendance/bulk", ADMIN_ONLY,
+                                       {"status": "present", "scope": "unrecorded"}),
+    "lms.admin.preview_attendance_import": Route("POST", "/admin/sessions/{session}/attendance/import",
+                                                 ADMIN_ONLY, {}),
+    "lms.admin.confirm_attendance_import": Route("POST", "/admin/sessions/{session}/attendance/import/confirm",
+                                                 ADMIN_ONLY, {"file_b64": "", "file_timezone": "UTC"}),
+    "lms.admin.certificates": Route("GET", "/admin/academies/{academy}/certificates", ADMIN_ONLY),
+    "lms.admin.certificates_zip": Route("GET", "/admin/academies/{academy}/certificates.zip", ADMIN_ONLY),
+    "lms.admin.issue_all_certificates": Route("POST", "/admin/academies/{academy}/certificates/issue",
+                                              ADMIN_ONLY),
+    "lms.admin.issue_certificate": Route("POST", "/admin/academies/{academy}/certificates/issue/{learner}",
+                                         ADMIN_ONLY),
+    "lms.admin.grant_exception": Route("POST", "/admin/academies/{academy}/certificates/exception/{learner}",
+                                       ADMIN_ONLY, {"reason": ""}),
+    "lms.admin.withdraw_exception": Route(
+        "POST", "/admin/academies/{academy}/certificates/exception/{learner}/withdraw", ADMIN_ONLY),
+    "lms.admin.revoke_certificate": Route("POST", "/admin/certificates/{certificate}/revoke", ADMIN_ONLY,
+                                          {"reason": ""}),
+    "lms.admin.reissue_certificate": Route("POST", "/admin/certificates/{certificate}/reissue", ADMIN_ONLY,
+                                           {"name_as_printed": ""}),
+    "lms.admin.certificate_pdf": Route("GET", "/admin/certificates/{certificate}.pdf", ADMIN_ONLY),
+}
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - set(ROUTES))
+    assert not missing, f"add these routes to the authorization table: {missing}"
+    assert not sorted(set(ROUTES) - endpoints), "the table names routes that no longer exist"
+
+
+def _academy_objects(title, learner, facilitator):
+    academy = make_academy(title)
+    enrol(learner, academy)
+    enrol(facilitator, academy, role="facilitator")
+    reading = make_reading(academy)
+    spare_reading = make_reading(academy, "Spare")
+    reflection = Reflection(user_id=learner.id, reading_id=reading.id, body="Private words", status="submitted",
+                            version_count=1, submitted_at=utcnow())
+    reflection.versions = [ReflectionVersion(number=1, body="Private words", submitted_at=utcnow())]
+    pdf = b"%PDF-1.4 test certificate"
+    certificate = Certificate(
+        academy_id=academy.id, user_id=learner.id, number=f"LA-{academy.id}-0001",
+        verification_code=hashlib.sha256(title.encode()).hexdigest()[:32].upper(),
+        name_as_printed=learner.full_name, academy_title=title, session_dates="1 and 2 May 2025",
+        pdf=pdf, pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+    )
+    mail = OutgoingMail(dedupe_key=f"test:{title}", kind="test", to_address=learner.email, subject="s",
+                        body="b", status="failed")
+    db.session.add_all([reflection, certificate, mail])
+    extra = make_academy(f"{title} spare")  # its session can be deleted without changing the academy
+    db.session.commit()
+    return {
+        "academy": academy.id, "reading": reading.id, "spare_reading": spare_reading.id,
+        "session": academy.live_sessions[0].id, "spare_session": extra.live_sessions[1].id,
+        "reflection": reflection.id, "certificate": certificate.id,
+        "certificate_code": certificate.verification_code, "learner": learner.id, "mail": mail.id,
+    }
+
+
+@pytest.fixture
+def world():
+    people = {
+        "learner": make_user("Learner A"),
+        "other_learner": make_user("Learner B"),
+        "facilitator": make_user("Facilitator A"),
+        "other_facilitator": make_user("Facilitator B"),
+        "admin": make_user("Admin", is_admin=True),
+    }
+    a = _academy_objects("Academy A", people["learner"], people["facilitator"])
+    b = _academy_objects("Academy B", people["other_learner"], people["other_facilitator"])
+    return people, a, b
+
+
+def _outcome(response):
+    if response.status_code == 302 and "/auth/login" in response.headers.get("Location", ""):
+        return LOGIN
+    if response.status_code in (401, 403, 404, 410):
+        return response.status_code
+    assert response.status_code < 500, response.get_data(as_text=True)[:500]
+    return OK
+
+
+def _visit(browser, route, objects):
+    url = route.url.format(**objects)
+    if route.method == "GET":
+        return browser.get(url)
+    return browser.post(url, dict(route.data or {}))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_gets_what_the_table_says(make_browser, world, persona):
+    people, objects_a, _ = world
+    failures = []
+    for endpoint, route in ROUTES.items():
+        if route.method == "POST" and endpoint == "lms.auth.logout":
+            continue  # signing out here would end the persona's session for the rest of the walk
+        browser = make_browser()
+        if persona != "anonymous":
+            browser.login(people[persona])
+        got = _outcome(_visit(browser, route, objects_a))
+        if got != route.expect[persona]:
+            failures.append(f"{endpoint}: {persona} got {got}, table says {route.expect[persona]}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("persona", ["learner", "facilitator"])
+def test_ids_from_another_academy_are_refused_on_every_route_that_takes_one(make_browser, world, persona):
+    """Academy A's learner and facilitator try every id of academy B: nothing of B is theirs."""
+    people, _, objects_b = world
+    browser = make_browser()
+    browser.login(people[persona])
+    failures = []
+    for endpoint, route in ROUTES.items():
+        if "{" not in route.url or endpoint == "lms.public.verify":
+            continue  # the verification page is public by design, whatever the code
+        got = _outcome(_visit(browser, route, objects_b))
+        if got not in (403, 404):
+            failures.append(f"{endpoint}: {persona} of academy A got {got} with academy B's ids")
+    assert not failures, "\n".join(failures)
