@@ -29,6 +29,8 @@ DEFAULTS = {
     "LMS_LOGIN_RATE_LIMIT": os.environ.get("LMS_LOGIN_RATE_LIMIT", "10 per minute"),
     "LMS_LOGIN_IP_RATE_LIMIT": os.environ.get("LMS_LOGIN_IP_RATE_LIMIT", "60 per minute"),
     # How many reverse proxies in front set X-Forwarded-For; limits then count the real client.
+    # A certificate render that takes longer is stopped (and its process killed).
+    "LMS_PDF_TIMEOUT": float(os.environ.get("LMS_PDF_TIMEOUT", "30")),
     "LMS_TRUSTED_PROXIES": int(os.environ.get("LMS_TRUSTED_PROXIES", "0")),
 }
 

@@ -513,3 +513,41 @@ def test_doctor_fails_when_the_database_cannot_be_reached(tmp_path):
 
     assert result.exit_code == 1
     assert re.search(r"^PROBLEM +database: cannot be reached \(OperationalError", result.output, re.M)
+
+
+def _fake_renderer(tmp_path, name, script):
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+def _no_process_left(name):
+    import subprocess
+
+    return subprocess.run(["pgrep", "-f", name], capture_output=True).returncode == 1
+
+
+def test_a_crashing_renderer_gives_a_clear_message_and_issues_nothing(admin, academy, monkeypatch, tmp_path):
+    eligible_learner(academy, "Ingrid Solberg")
+    renderer = _fake_renderer(tmp_path, "crashing-wkhtmltopdf", 'echo "Segmentation fault" >&2\nexit 139\n')
+    monkeypatch.setenv(pdf.EXECUTABLE_ENV, str(renderer))
+
+    response = issue_all(admin, academy)
+
+    assert "The certificate PDF could not be made" in text_of(response)
+    assert count_certificates() == 0
+    assert _no_process_left("crashing-wkhtmltopdf")
+
+
+def test_a_hanging_renderer_is_stopped_and_issues_nothing(app, admin, academy, monkeypatch, tmp_path):
+    eligible_learner(academy, "Ingrid Solberg")
+    renderer = _fake_renderer(tmp_path, "hanging-wkhtmltopdf", "sleep 60\n")
+    monkeypatch.setenv(pdf.EXECUTABLE_ENV, str(renderer))
+    monkeypatch.setitem(app.config, "LMS_PDF_TIMEOUT", 1.5)
+
+    response = issue_all(admin, academy)
+
+    assert "took longer than 1.5 seconds and was stopped" in text_of(response)
+    assert count_certificates() == 0
+    assert _no_process_left("hanging-wkhtmltopdf")

@@ -168,7 +168,7 @@ def render_certificate(certificate: Certificate, signatories: list[tuple[str, st
     """The certificate's PDF, checked: every value typed by a person must be readable in it."""
     html = certificate_html(certificate, signatories, home_timezone)
     try:
-        document = pdf_renderer.render_pdf(html)
+        document = pdf_renderer.render_pdf(html, timeout=current_app.config["LMS_PDF_TIMEOUT"])
         missing = pdf_renderer.verify_text_present(
             document,
             certificate.name_as_printed,
