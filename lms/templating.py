@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
@@ -67,8 +68,12 @@ def countdown(moment: datetime, now: datetime) -> str:
     return "in " + ", ".join(parts)
 
 
+@lru_cache(maxsize=256)
 def render_markdown(text: str) -> Markup:
-    """Markdown to HTML, then sanitised: the author's text can never inject script or styles."""
+    """Markdown to HTML, then sanitised: the author's text can never inject script or styles.
+
+    Cached by the text itself: a reading is rendered once, not on every view (an edit is new text).
+    """
     html = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"])
     clean = nh3.clean(
         html,

@@ -1,5 +1,6 @@
 """Signing in and out, invitation and password-reset links, and a person's own account page."""
 from flask import Blueprint, session
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..models import User
@@ -19,7 +20,8 @@ def load_user(user_id: str):
     """The signed-in user, unless their sessions were ended since this one began (logout, new password)."""
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # Enrolments come along: every page's menu and most access checks need them.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.enrolments)])
     if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:
         return None
     return user

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -105,7 +105,8 @@ def dashboard(user: User, now: datetime) -> list[AcademyPlan]:
         .where(Enrolment.user_id == user.id)
         .options(
             selectinload(Enrolment.academy).selectinload(Academy.live_sessions),
-            selectinload(Enrolment.academy).selectinload(Academy.readings),
+            # The dashboard lists readings; their text is for the reading page only.
+            selectinload(Enrolment.academy).selectinload(Academy.readings).options(defer(Reading.body_markdown)),
         )
         .order_by(Enrolment.created_at)
     ).all()
@@ -156,7 +157,7 @@ def load_reading(user: User, reading_id: int) -> Reading:
     reading = db.session.scalar(
         select(Reading)
         .where(Reading.id == reading_id)
-        .options(selectinload(Reading.academy).selectinload(Academy.live_sessions))
+        .options(joinedload(Reading.academy).selectinload(Academy.live_sessions))
     )
     if reading is None or not user.can_view_academy(reading.academy_id):
         raise NotAllowed("No such reading.")
@@ -212,8 +213,9 @@ def set_finished(user: User, reading: Reading, finished: bool, now: datetime) ->
         progress.finished_at = now
     elif not finished:
         progress.finished_at = None
-    db.session.commit()
+    # Logged before the commit, which expires these objects (reading them after costs queries).
     log.info("reading %s marked %s by %s", reading.id, "finished" if finished else "unfinished", user.email)
+    db.session.commit()
 
 
 def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: datetime) -> Reflection:
@@ -268,8 +270,8 @@ def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: 
         _record_version(reflection, now)
         reflection.status = "submitted"
         reflection.submitted_at = reflection.submitted_at or now
-    db.session.commit()
     log.info("reflection on reading %s %s by %s", reading.id, "submitted" if submit else "saved", user.email)
+    db.session.commit()
     return reflection
 
 

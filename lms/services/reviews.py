@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import render_template
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from ..extensions import db
 from ..models import Academy, Enrolment, Feedback, Reading, Reflection, User
@@ -78,7 +78,12 @@ def review_queue(academy: Academy, reading_id: int | None, group: str, state: st
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
-        base.options(selectinload(Reflection.user), selectinload(Reflection.reading))
+        base.options(
+            # The list shows names, titles and states: not the texts, nor anyone's password hash.
+            defer(Reflection.body),
+            selectinload(Reflection.user).load_only(User.full_name),
+            selectinload(Reflection.reading).load_only(Reading.title),
+        )
         .order_by(case((Reflection.status == "submitted", 0), else_=1), Reflection.updated_at, Reflection.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
@@ -195,8 +200,8 @@ def save_feedback(
         reflection.status = action
         _queue_feedback_mail(reflection, feedback, author)
         audit.record(author, f"feedback.{action}", f"reflection {reflection.id}", f"version {feedback.reflection_version}")
-    db.session.commit()
     log.info("feedback on reflection %s %s by %s", reflection.id, action, author.email)
+    db.session.commit()
     return feedback
 
 
