@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import render_template
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Academy, Enrolment, Feedback, Reading, Reflection, User
@@ -47,8 +47,15 @@ def facilitated_academies(user: User) -> list[tuple[Academy, int]]:
 
 @dataclass
 class QueueEntry:
-    reflection: Reflection
+    """One line of the queue: plain values, because the list shows no text (and loads none)."""
+
+    reflection_id: int
+    learner_name: str
     group: str
+    reading_title: str
+    status: str
+    version_count: int
+    updated_at: datetime
 
 
 @dataclass
@@ -68,27 +75,26 @@ def review_queue(academy: Academy, reading_id: int | None, group: str, state: st
         conditions.append(Reflection.reading_id == reading_id)
     if group:
         conditions.append(Enrolment.group_name == group)
-    base = (
-        select(Reflection, Enrolment.group_name)
+    joined = (
+        select(Reflection.id)
         .join(Reading, Reading.id == Reflection.reading_id)
         .join(Enrolment, (Enrolment.user_id == Reflection.user_id) & (Enrolment.academy_id == academy.id))
+        .join(User, User.id == Reflection.user_id)
         .where(*conditions)
     )
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(joined.subquery()))
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
-        base.options(
-            # The list shows names, titles and states: not the texts, nor anyone's password hash.
-            defer(Reflection.body),
-            selectinload(Reflection.user).load_only(User.full_name),
-            selectinload(Reflection.reading).load_only(Reading.title),
+        joined.with_only_columns(
+            Reflection.id, User.full_name, Enrolment.group_name, Reading.title, Reflection.status,
+            Reflection.version_count, Reflection.updated_at,
         )
         .order_by(case((Reflection.status == "submitted", 0), else_=1), Reflection.updated_at, Reflection.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    return QueuePage([QueueEntry(r, g) for r, g in rows], total, page, pages, academy_groups(academy.id))
+    return QueuePage([QueueEntry(*row) for row in rows], total, page, pages, academy_groups(academy.id))
 
 
 def academy_groups(academy_id: int) -> list[str]:
