@@ -86,6 +86,8 @@ class TestingConfig(Config):
     # The whole suite signs in from one address; the test of the limit itself sets a low one.
     LMS_LOGIN_RATE_LIMIT = "100000 per minute"
     LMS_LOGIN_IP_RATE_LIMIT = "100000 per minute"
+    LMS_RESET_RATE_LIMIT = "100000 per minute"
+    LMS_RESET_IP_RATE_LIMIT = "100000 per minute"
 
 
 CONFIGS = {

@@ -108,7 +108,8 @@ def bench_environment(database_url: str) -> dict[str, str]:
         "SESSION_COOKIE_SECURE": "0",
         # Mail goes to the log (the bench never triggers any, but never to a real server).
         "MAIL_SERVER": "",
-        "LMS_BASE_URL": "",
+        # Production refuses to start without it; the certificates printed in the bench carry it.
+        "LMS_BASE_URL": "http://127.0.0.1",
         **RATE_LIMIT_ENV,
     }
     return env

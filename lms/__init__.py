@@ -28,6 +28,9 @@ DEFAULTS = {
     # room may share one address, so that second limit is generous).
     "LMS_LOGIN_RATE_LIMIT": os.environ.get("LMS_LOGIN_RATE_LIMIT", "10 per minute"),
     "LMS_LOGIN_IP_RATE_LIMIT": os.environ.get("LMS_LOGIN_IP_RATE_LIMIT", "60 per minute"),
+    # Requests for a password-reset link: per address and email, and per address.
+    "LMS_RESET_RATE_LIMIT": os.environ.get("LMS_RESET_RATE_LIMIT", "5 per hour"),
+    "LMS_RESET_IP_RATE_LIMIT": os.environ.get("LMS_RESET_IP_RATE_LIMIT", "30 per hour"),
     # How many reverse proxies in front set X-Forwarded-For; limits then count the real client.
     # A certificate render that takes longer is stopped (and its process killed).
     "LMS_PDF_TIMEOUT": float(os.environ.get("LMS_PDF_TIMEOUT", "30")),
@@ -83,6 +86,8 @@ def create_app(config_object=None) -> Flask:
     app.config.from_object(config_object)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in production (see README: Configuration).")
+    if app.config.get("ENV_NAME") == "production" and not app.config.get("LMS_BASE_URL"):
+        raise RuntimeError("LMS_BASE_URL must be set in production: links in mail are built from it.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     LMS(app)

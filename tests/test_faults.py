@@ -162,7 +162,7 @@ def test_an_unexpected_error_shows_the_site_error_page_without_a_traceback(datab
 
 
 @pytest.mark.parametrize(
-    ("code", "title"), [(400, "Please send the form again"), (403, "cannot open"), (404, "Page not found")]
+    ("code", "title"), [(400, "Nothing was saved yet"), (403, "cannot open"), (404, "Page not found")]
 )
 def test_error_pages_are_in_the_site_style(browser, code, title):
     urls = {400: None, 403: "/admin/", 404: "/no-such-page"}

@@ -456,7 +456,7 @@ def test_try_again_on_a_message_that_did_not_fail_changes_nothing(admin_browser,
 
     assert response.status_code == 302
     assert messages_in_outbox()[0].status == "sent"
-    assert "not waiting to be retried" in html(admin_browser.get("/admin/mail"))
+    assert "cannot be tried again" in html(admin_browser.get("/admin/mail"))
 
 
 def test_two_runs_at_the_same_time_do_not_send_a_message_twice(smtp_inbox, runner):

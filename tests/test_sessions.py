@@ -119,3 +119,36 @@ def test_successful_sign_ins_do_not_count(app, make_browser, monkeypatch):
     user = make_user("Ingrid Solberg")
     assert [make_browser().login(user).status_code for _ in range(4)] == [302] * 4
     limiter.reset()
+
+
+def test_a_forged_form_is_not_one_click_from_going_through(browser):
+    """A POST without a token from elsewhere shows what it carried, but offers no form to resend it."""
+    from lms.extensions import db as database
+    from lms.models import Enrolment
+    from tests.conftest import make_academy
+
+    admin = make_user("Ada Admin", is_admin=True)
+    academy = make_academy()
+    browser.login(admin)
+    forged = {"full_name": "Eve", "email": "eve@attacker.example", "role": "facilitator", "timezone": "UTC"}
+    response = browser.post(f"/admin/academies/{academy.id}/people/add", forged, csrf=False)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "eve@attacker.example" in html  # shown, to copy
+    assert f'action="/admin/academies/{academy.id}/people/add"' not in html  # but no form to send it
+    assert database.session.query(Enrolment).count() == 0
+
+
+def test_an_expired_form_from_our_own_page_can_be_sent_again(browser):
+    from tests.conftest import make_academy
+
+    admin = make_user("Ada Admin", is_admin=True)
+    academy = make_academy()
+    browser.login(admin)
+    page = f"http://localhost/admin/academies/{academy.id}/people"
+    response = browser.post(f"/admin/academies/{academy.id}/people/add",
+                            {"full_name": "Wei Ling Tan", "email": "weiling@example.org"}, csrf=False,
+                            headers={"Referer": page})
+    html = response.get_data(as_text=True)
+    assert f'action="/admin/academies/{academy.id}/people/add"' in html
+    assert 'value="weiling@example.org"' in html and 'type="hidden" name="email"' not in html

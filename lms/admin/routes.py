@@ -388,7 +388,11 @@ def retry_mail(message_id):
     if outbox.retry(message_id, current_user):
         flash("The message will be tried again at the next run of send-due-mail.", "success")
     else:
-        flash("That message is not waiting to be retried.", "info")
+        flash(
+            "That message cannot be tried again: it was sent already, or it held a one-time link "
+            "(make a new link from the academy's People page).",
+            "info",
+        )
     return redirect(url_for("lms.admin.mail_outbox"))
 
 

@@ -1,6 +1,7 @@
 """Forms for signing in, setting passwords and the account page."""
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import zone_choices
@@ -42,6 +43,10 @@ class AccountForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = zone_choices()
+        # A zone stored before the list was narrowed (e.g. "US/Eastern") stays selectable, not silently lost.
+        current = kwargs.get("obj").timezone if kwargs.get("obj") is not None else None
+        if current and current not in {choice.value for choice in self.timezone.choices}:
+            self.timezone.choices.insert(0, SelectChoice(current, current))
 
 
 class ChangePasswordForm(SetPasswordForm):

@@ -130,6 +130,8 @@ def reset_password(token):
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LMS_RESET_RATE_LIMIT"], key_func=_email_and_address, methods=["POST"])
+@limiter.limit(lambda: current_app.config["LMS_RESET_IP_RATE_LIMIT"], methods=["POST"])
 def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -139,7 +141,9 @@ def request_reset():
             purpose = "reset" if user.has_password else "invitation"
             token = accounts.issue_token(user, purpose)
             db.session.commit()
-            mail.send_account_link(user, token, purpose)
+            # Queued for send-due-mail rather than sent now: an SMTP exchange inside this request
+            # would make a known address answer slower than an unknown one.
+            mail.send_account_link(user, token, purpose, send_now=not mail.mail_is_configured())
         # The same answer whether or not the address has an account.
         flash(
             "If that address has an account, a link to set a new password is on its way. "

@@ -47,6 +47,7 @@ def _render_reflection(reflection, form, conflict=None, status=200):
     if form is None:
         form = FeedbackForm(formdata=None, body=current.body if current and not current.is_released else "")
         form.seen_edit_count.data = "" if current is None else str(current.edit_count)
+    form.seen_version.data = reviews.version_stamp(reflection)
     return (
         render_template(
             "lms/facilitator/reflection.html", reflection=reflection, reading=reflection.reading,
@@ -80,7 +81,8 @@ def save_feedback(reflection_id):
     try:
         reviews.save_feedback(
             found, current_user, form.body.data or "", form.action.data or "",
-            int(seen) if seen and seen.isdigit() else None, now(),
+            int(seen) if seen and seen.isascii() and seen.isdigit() else None, now(),
+            form.seen_version.data if "seen_version" in request.form else None,
         )
     except reviews.FeedbackConflict as conflict:
         db.session.rollback()
@@ -93,7 +95,8 @@ def save_feedback(reflection_id):
     except DomainError as error:
         db.session.rollback()
         form.body.errors = [error.message]
-        return _render_reflection(_load(reflection_id), form, status=400)
+        status = 409 if isinstance(error, reviews.ReflectionChanged) else 400
+        return _render_reflection(_load(reflection_id), form, status=status)
     messages = {
         "draft": "Your feedback is saved as a draft. The learner does not see it yet.",
         "reviewed": "Feedback released; the reflection is marked reviewed.",

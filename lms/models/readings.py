@@ -40,8 +40,9 @@ class Reading(db.Model):
         return self.closes_at or self.academy.default_reading_window()[1]
 
     def is_open(self, now: datetime) -> bool:
+        # With no opening time and no live session to follow, it waits for the first session.
         opens = self.effective_opens_at
-        return opens is None or opens <= now
+        return opens is not None and opens <= now
 
     def is_closed(self, now: datetime) -> bool:
         closes = self.effective_closes_at

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import ROLES, Academy, AccountToken, Enrolment, User, utcnow
 from . import audit
 from .errors import DomainError, RosterError
-from .timezones import is_valid_zone
+from .timezones import is_offered_zone
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC") -> User:
     email = normalise_email(email)
-    if not is_valid_zone(timezone):
+    if not is_offered_zone(timezone):
         raise DomainError(f"{timezone} is not a time zone name like Europe/London.", field="timezone")
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -203,7 +203,7 @@ def check_person(full_name: str, email: str, role: str, timezone: str, group: st
     if role not in ROLES:
         raise DomainError(f"Role must be learner or facilitator, not {role or 'empty'}.", field="role")
     timezone = (timezone or "").strip()
-    if not is_valid_zone(timezone):
+    if not is_offered_zone(timezone):
         raise DomainError(
             f"{timezone or 'An empty time zone'} is not a time zone name like Europe/London.",
             field="timezone",
@@ -267,6 +267,12 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
 
 
 def new_invitation(user: User, by: User) -> str:
+    """A fresh link for `user`; their earlier unused links stop working (one may have gone astray)."""
+    db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     token = issue_token(user, "invitation" if not user.has_password else "reset")
     audit.record(by, "people.new_link", f"user {user.id}", user.email)
     db.session.commit()

@@ -66,6 +66,12 @@ def recent_changes(live_session: LiveSession, limit: int = 50) -> list[Attendanc
     ).all()
 
 
+def _require_started(live_session: LiveSession, now: datetime) -> None:
+    # Attendance of a session still to come would make certificates for attendance that never happened.
+    if live_session.starts_at > now:
+        raise DomainError("This session has not started yet: attendance can be recorded once it begins.")
+
+
 def _check_entry(live_session: LiveSession, status: str, minutes: int | None) -> None:
     if status not in ATTENDANCE_STATES:
         raise DomainError(f"Attendance is present, absent or excused, not {status or 'empty'}.")
@@ -111,6 +117,7 @@ def record(
     live_session: LiveSession, entries: dict[int, tuple[str, int | None]], by: User, now: datetime
 ) -> int:
     """Save hand-made attendance for several learners at once; all or nothing. Returns how many changed."""
+    _require_started(live_session, now)
     learner_ids = {user.id for user, _ in learners_of(live_session.academy_id)}
     for user_id, (status, minutes) in entries.items():
         if user_id not in learner_ids:
@@ -274,6 +281,7 @@ def apply_import(
     to ignore it; every such line must have one. Learners not in the report are recorded absent,
     except that an excuse already recorded is kept. The same file twice changes nothing.
     """
+    _require_started(live_session, now)
     preview = preview_import(live_session, data, file_timezone)
     if preview.earlier_import is not None:
         return ImportResult(0, True, {})
@@ -303,8 +311,12 @@ def apply_import(
         minutes = merge_minutes(spans, live_session.starts_at, live_session.ends_at) if spans else 0.0
         status = outcome(minutes, live_session.duration_minutes, share)
         current = existing.get(user_id)
-        if status == "absent" and current is not None and current.status == "excused":
-            continue  # a recorded excuse is not overwritten by not being in the report
+        if status == "absent" and current is not None and (
+            current.status == "excused" or (current.source == "manual" and current.status == "present")
+        ):
+            # An excuse, or a "present" set by hand (a phone dial-in, a shared screen), is not undone
+            # by someone's absence from the report.
+            continue
         outcomes[user_id] = (status, round(minutes))
         changed += _apply(live_session, existing, user_id, status, round(minutes), preview.platform, by, now)
     db.session.add(

@@ -26,10 +26,16 @@ def mail_is_configured() -> bool:
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    """A link for an email: LMS_BASE_URL when set, otherwise the address this request came to."""
+    """A link for an email: LMS_BASE_URL; only outside production, the address the request came to.
+
+    Never the request's Host header in production: anyone can send any Host, and a reset link
+    pointing at their site would hand them the token.
+    """
     base = current_app.config.get("LMS_BASE_URL", "").rstrip("/")
     if base:
         return base + url_for(endpoint, **values)
+    if current_app.config.get("ENV_NAME") == "production":
+        raise RuntimeError("LMS_BASE_URL must be set in production: mailed links are built from it.")
     return url_for(endpoint, _external=True, **values)
 
 
@@ -67,7 +73,9 @@ def send(to: str, subject: str, body: str) -> bool:
     return True
 
 
-def send_account_link(user, token: str, purpose: str, academy_title: str = "") -> tuple[str, bool]:
+def send_account_link(
+    user, token: str, purpose: str, academy_title: str = "", send_now: bool = True
+) -> tuple[str, bool]:
     """Queue and send an invitation or reset link at once.
 
     Returns the link (for the admin to copy) and whether it went out by mail; a failed send stays
@@ -82,4 +90,4 @@ def send_account_link(user, token: str, purpose: str, academy_title: str = "") -
     key = f"{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
     outbox.enqueue(key, purpose, user.email, subject, body)
     db.session.commit()
-    return link, outbox.deliver_now(key) == "sent"
+    return link, send_now and outbox.deliver_now(key) == "sent"

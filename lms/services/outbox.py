@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import render_template
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -71,6 +71,8 @@ def deliver(message: OutgoingMail, now: datetime) -> str:
         message.last_error = str(error)[:500]
         if message.attempts >= MAX_ATTEMPTS:
             message.status = "failed"
+            if message.kind in SECRET_KINDS:
+                message.body = ""  # a link that will never be delivered must not wait in the database
         else:
             message.status = "pending"
             message.next_attempt_at = now + retry_delay(message.attempts)
@@ -241,7 +243,11 @@ def retry(message_id: int, by) -> bool:
     """An admin asks for a failed message to be tried again."""
     changed = db.session.execute(
         update(OutgoingMail)
-        .where(and_(OutgoingMail.id == message_id, OutgoingMail.status == "failed"))
+        .where(
+            and_(OutgoingMail.id == message_id, OutgoingMail.status == "failed"),
+            # A failed one-time link was erased; a new link is made from the People page instead.
+            or_(OutgoingMail.kind.not_in(SECRET_KINDS), OutgoingMail.body != ""),
+        )
         .values(status="pending", attempts=0, next_attempt_at=utcnow())
     )
     if changed.rowcount == 1:

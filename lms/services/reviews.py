@@ -135,6 +135,24 @@ def current_feedback(reflection: Reflection) -> Feedback | None:
     return None
 
 
+class ReflectionChanged(DomainError):
+    """The learner changed the reflection after the facilitator opened it."""
+
+    def __init__(self):
+        super().__init__(
+            "The learner changed this reflection after you opened it. Read the new text above; "
+            "your feedback is kept in the box."
+        )
+
+
+def version_stamp(reflection: Reflection) -> str:
+    """Which text of the reflection a page showed: the latest version's number and time."""
+    if not reflection.versions:
+        return ""
+    latest = reflection.versions[-1]
+    return f"{latest.number}@{latest.submitted_at.isoformat()}"
+
+
 class FeedbackConflict(DomainError):
     """Someone else saved feedback on this reflection since the page was opened."""
 
@@ -151,7 +169,13 @@ ACTIONS = ("draft", "reviewed", "revision_requested")
 
 
 def save_feedback(
-    reflection: Reflection, author: User, body: str, action: str, seen_edit_count: int | None, now: datetime
+    reflection: Reflection,
+    author: User,
+    body: str,
+    action: str,
+    seen_edit_count: int | None,
+    now: datetime,
+    seen_version: str | None = None,
 ) -> Feedback:
     """Save feedback as a draft, or release it marking the reflection reviewed or asking for a revision.
 
@@ -166,6 +190,8 @@ def save_feedback(
         raise FeedbackConflict(existing)
     if existing is None and seen_edit_count is not None:
         raise FeedbackConflict(None)
+    if seen_version is not None and seen_version != version_stamp(reflection):
+        raise ReflectionChanged()
     if reflection.status != "submitted":
         raise DomainError("This reflection is not waiting for feedback (it may have been answered already).")
     body = (body or "").replace("\r\n", "\n").strip()

@@ -19,6 +19,11 @@ def all_zone_names() -> tuple[str, ...]:
     )
 
 
+def is_offered_zone(name: str) -> bool:
+    """One of the zones the pages offer, so a person's zone is always selected in their account form."""
+    return name in all_zone_names()
+
+
 def is_valid_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
