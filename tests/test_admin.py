@@ -1,10 +1,7 @@
 """Admin pages through the web client: academies, live sessions, readings, people, invitations and mail."""
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import socket
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from urllib.parse import urlsplit
@@ -23,7 +20,7 @@ from lms.models import (
     Reflection,
     User,
 )
-from tests.conftest import enrol, make_academy, make_reading, make_user
+from tests.conftest import Inbox, enrol, free_port, make_academy, make_reading, make_user
 
 INVITATION_LINK = re.compile(r'value="(https?://[^"]*/auth/invitation/[^"]+)"')
 
@@ -113,34 +110,13 @@ def academy():
     return make_academy(home_timezone="America/New_York")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class _Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    @property
-    def messages(self):
-        return [email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes]
-
-
 @pytest.fixture
 def smtp_inbox(app):
     """A real SMTP server on 127.0.0.1; the app is pointed at it and put back afterwards."""
     from aiosmtpd.controller import Controller
 
-    inbox = _Inbox()
-    port = _free_port()
+    inbox = Inbox()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     names = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME")
@@ -545,7 +521,7 @@ def test_adding_a_person_mails_the_invitation_over_smtp(browser, admin, academy,
 
 def test_when_the_mail_server_cannot_be_reached_the_link_is_shown_instead(app, browser, admin, academy):
     saved = {name: app.config[name] for name in ("MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())  # nothing listens there
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens there
     try:
         browser.get(f"/admin/academies/{academy.id}/people")
         response = browser.post(f"/admin/academies/{academy.id}/people/add", person_form())

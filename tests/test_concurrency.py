@@ -3,7 +3,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,11 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.models import Reflection
-from tests.conftest import PASSWORD, enrol, make_academy, make_reading, make_user
+from tests.conftest import PASSWORD, enrol, free_port, make_academy, make_reading, make_user
 
 LEARNERS = 50
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -1,11 +1,8 @@
 """The mail outbox over real SMTP: invitations, send-due-mail, reminders, retries and the admin mail page."""
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import re
-import socket
 from datetime import timedelta
 from html import unescape
 
@@ -15,7 +12,7 @@ from sqlalchemy import func, select
 from lms.extensions import db
 from lms.models import OutgoingMail, ReadingProgress, Reflection, utcnow
 from lms.services import outbox
-from tests.conftest import enrol, make_academy, make_reading, make_user
+from tests.conftest import Inbox, enrol, free_port, make_academy, make_reading, make_user
 
 INVITATION_LINK = re.compile(r'value="(https?://[^"]*/auth/invitation/[^"]+)"')
 BASE_URL = "https://academy.example.org"
@@ -35,11 +32,6 @@ def messages_in_outbox(**where) -> list[OutgoingMail]:
         query = query.where(getattr(OutgoingMail, name) == value)
     return db.session.scalars(query).all()
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def send_due_mail(runner) -> str:
@@ -74,24 +66,6 @@ def make_due(message: OutgoingMail) -> None:
     """Move a message's next try into the past, as if its waiting time had gone by."""
     message.next_attempt_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    @property
-    def messages(self):
-        return [email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes]
-
-    def to(self, address: str):
-        return [m for m in self.messages if m["To"] == address]
 
 
 class SmtpServer:
