@@ -63,12 +63,14 @@ class LMS:
         from . import auth  # noqa: F401  (registers the user loader)
         from .blueprint import lms_blueprint
         from .cli import lms_cli
+        from .services.outline import AcademyOutlines
         from .templating import register_template_helpers
 
         app.register_blueprint(lms_blueprint, url_prefix=url_prefix or None)
         app.cli.add_command(lms_cli)
         register_template_helpers(app)
         app.extensions["lms"] = self
+        app.extensions["lms_outlines"] = AcademyOutlines()
 
 
 def _migrations_directory() -> str:

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -19,9 +19,13 @@ ALLOWED_TAGS = {
 
 
 def viewer_zone() -> str:
-    if current_user and current_user.is_authenticated:
-        return current_user.timezone
-    return "UTC"
+    """The signed-in person's zone, else UTC. Looked up once per request: a page shows dozens of times, and
+    each look through `current_user` costs more than the formatting (every change of zone ends in a redirect)."""
+    zone_name = g.get("lms_viewer_zone")
+    if zone_name is None:
+        zone_name = current_user.timezone if current_user and current_user.is_authenticated else "UTC"
+        g.lms_viewer_zone = zone_name
+    return zone_name
 
 
 def format_time(moment: datetime | None, zone_name: str | None = None, style: str = "long") -> str:

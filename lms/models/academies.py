@@ -3,8 +3,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
@@ -31,6 +42,10 @@ class Academy(db.Model):
     # One signatory a line, "Name, Role", printed at the foot of the certificate.
     signatories: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Goes up with every change to the academy, its live sessions or its readings (see
+    # _count_content_changes below): learner pages keep a copy of that content per process
+    # (services/outline.py) and compare this number to know when to read it again.
+    content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     live_sessions: Mapped[list[LiveSession]] = relationship(
         back_populates="academy",
@@ -118,3 +133,36 @@ class LiveSession(db.Model):
 
     def is_happening(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ends_at
+
+
+def _changed_academy_ids(session: Session) -> set[int]:
+    from .readings import Reading
+
+    found = set()
+    for item in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(item, Academy):
+            if item.id is not None and (item in session.deleted or session.is_modified(item)):
+                found.add(item.id)
+        elif isinstance(item, (LiveSession, Reading)):
+            if item in session.dirty and not session.is_modified(item):
+                continue
+            academy_id = item.academy_id if item.academy_id is not None else getattr(item.academy, "id", None)
+            if academy_id is not None:
+                found.add(academy_id)
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+def _count_content_changes(session: Session, _flush_context) -> None:
+    """Bump content_version of every academy whose content this flush changed, in the same transaction.
+
+    Runs for every ORM flush, wherever the change comes from (admin pages, CLI, demo data), so the
+    learner pages' copies cannot go stale. A bulk UPDATE written in Core would bypass it: bump there too.
+    """
+    academy_ids = _changed_academy_ids(session)
+    if academy_ids:
+        session.connection().execute(
+            update(Academy.__table__)
+            .where(Academy.__table__.c.id.in_(sorted(academy_ids)))
+            .values(content_version=Academy.__table__.c.content_version + 1)
+        )

@@ -4,11 +4,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -23,6 +24,7 @@ from ..models import (
     User,
     count_words,
 )
+from . import outline
 from .errors import DomainError, NotAllowed
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,12 @@ class ReadingState:
     progress: ReadingProgress | None
     reflection: Reflection | None
     now: datetime
-    feedback: list[Feedback] = field(default_factory=list)  # released feedback only
+    feedback: list[Feedback] = field(default_factory=list)  # released feedback (loaded for the reading page)
+    released_feedback_count: int = 0
+
+    @property
+    def has_feedback(self) -> bool:
+        return self.released_feedback_count > 0 or bool(self.feedback)
 
     @property
     def is_open(self) -> bool:
@@ -98,83 +105,130 @@ class AcademyPlan:
         return sum(1 for state in self.readings if state.is_finished)
 
 
+# The statements below run on every learner page. Each is built once and reused with its parameters,
+# which spares SQLAlchemy re-deriving its cache key on every request (measured: about half the cost of
+# a short query here).
+
+
+def _released_feedback_count():
+    return (
+        select(func.count(Feedback.id))
+        .where(Feedback.reflection_id == Reflection.id, Feedback.released_at.is_not(None))
+        .scalar_subquery()
+    )
+
+
+def _with_mine(statement):
+    """The statement with the user's progress and reflection beside each reading (None where there are none)."""
+    return statement.outerjoin(
+        ReadingProgress,
+        and_(ReadingProgress.reading_id == Reading.id, ReadingProgress.user_id == bindparam("user_id")),
+    ).outerjoin(
+        Reflection,
+        and_(Reflection.reading_id == Reading.id, Reflection.user_id == bindparam("user_id")),
+    )
+
+
+@cache
+def _dashboard_statement():
+    statement = (
+        select(Academy.id, Academy.content_version, Academy.created_at, Reading.id, ReadingProgress, Reflection,
+               _released_feedback_count())
+        .select_from(Academy)
+        .outerjoin(Reading, Reading.academy_id == Academy.id)
+    )
+    return _with_mine(statement).where(Academy.id.in_(bindparam("academy_ids", expanding=True)))
+
+
+@cache
+def _reading_stamp_statement():
+    return (
+        select(Reading.academy_id, Academy.content_version, Academy.created_at)
+        .join(Academy, Academy.id == Reading.academy_id)
+        .where(Reading.id == bindparam("reading_id"))
+    )
+
+
+@cache
+def _reading_state_statement():
+    statement = select(ReadingProgress, Reflection, _released_feedback_count()).select_from(Reading)
+    return _with_mine(statement).where(Reading.id == bindparam("reading_id"))
+
+
+@cache
+def _reflection_statement():
+    return select(Reflection).where(
+        Reflection.user_id == bindparam("user_id"), Reflection.reading_id == bindparam("reading_id")
+    )
+
+
 def dashboard(user: User, now: datetime) -> list[AcademyPlan]:
-    """The user's academies with their sessions and readings, in a fixed number of queries."""
-    enrolments = db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.user_id == user.id)
-        .options(
-            selectinload(Enrolment.academy).selectinload(Academy.live_sessions),
-            # The dashboard lists readings; their text is for the reading page only.
-            selectinload(Enrolment.academy).selectinload(Academy.readings).options(defer(Reading.body_markdown)),
-        )
-        .order_by(Enrolment.created_at)
+    """The user's academies with their sessions and readings: one query, plus the academy's content
+    when this process has not read its latest version yet (see services/outline.py)."""
+    enrolments = sorted(user.enrolments, key=lambda enrolment: (enrolment.created_at, enrolment.id))
+    if not enrolments:
+        return []
+    rows = db.session.execute(
+        _dashboard_statement(),
+        {"user_id": user.id, "academy_ids": [enrolment.academy_id for enrolment in enrolments]},
     ).all()
-    progress = {
-        row.reading_id: row
-        for row in db.session.scalars(select(ReadingProgress).where(ReadingProgress.user_id == user.id))
-    }
-    reflections = {
-        row.reading_id: row
-        for row in db.session.scalars(select(Reflection).where(Reflection.user_id == user.id))
-    }
-    feedback = _released_feedback(user)
+    stamps = {row[0]: (row[1], row[2]) for row in rows}
+    mine = {row[3]: (row[4], row[5], row[6]) for row in rows if row[3] is not None}
     plans = []
     for enrolment in enrolments:
-        academy = enrolment.academy
+        if enrolment.academy_id not in stamps:
+            continue
+        academy = outline.academy_outline(enrolment.academy_id, *stamps[enrolment.academy_id])
+        if academy is None:
+            continue
         plan = AcademyPlan(academy, enrolment, academy.next_session(now))
         for reading in academy.readings:
-            reflection = reflections.get(reading.id)
+            progress, reflection, feedback_count = mine.get(reading.id, (None, None, 0))
             plan.readings.append(
-                ReadingState(
-                    reading, progress.get(reading.id), reflection, now,
-                    feedback.get(reflection.id, []) if reflection else [],
-                )
+                ReadingState(reading, progress, reflection, now, released_feedback_count=feedback_count)
             )
         plans.append(plan)
     return plans
 
 
-def _released_feedback(user: User, reading_id: int | None = None) -> dict[int, list[Feedback]]:
-    """Released feedback on the user's reflections (on one reading, or all), by reflection id, in one query."""
-    query = (
-        select(Feedback)
-        .join(Reflection, Reflection.id == Feedback.reflection_id)
-        .where(Reflection.user_id == user.id, Feedback.released_at.is_not(None))
-        .options(selectinload(Feedback.author))
-        .order_by(Feedback.reflection_version)
+def _released_feedback(user: User, reading_id: int) -> list[Feedback]:
+    """Released feedback on the user's reflection on one reading, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Feedback)
+            .join(Reflection, Reflection.id == Feedback.reflection_id)
+            .where(
+                Reflection.user_id == user.id,
+                Reflection.reading_id == reading_id,
+                Feedback.released_at.is_not(None),
+            )
+            .options(selectinload(Feedback.author))
+            .order_by(Feedback.reflection_version)
+        )
     )
-    if reading_id is not None:
-        query = query.where(Reflection.reading_id == reading_id)
-    found: dict[int, list[Feedback]] = {}
-    for item in db.session.scalars(query):
-        found.setdefault(item.reflection_id, []).append(item)
-    return found
 
 
 def load_reading(user: User, reading_id: int) -> Reading:
-    """The reading if `user` may see it; otherwise NotAllowed (the page answers 404 either way)."""
-    reading = db.session.scalar(
-        select(Reading)
-        .where(Reading.id == reading_id)
-        .options(joinedload(Reading.academy).selectinload(Academy.live_sessions))
-    )
-    if reading is None or not user.can_view_academy(reading.academy_id):
+    """The reading if `user` may see it; otherwise NotAllowed (the page answers 404 either way).
+
+    The reading comes from the academy's shared copy (services/outline.py): read it, do not change it.
+    """
+    row = db.session.execute(_reading_stamp_statement(), {"reading_id": reading_id}).first()
+    if row is None or not user.can_view_academy(row.academy_id):
+        raise NotAllowed("No such reading.")
+    academy = outline.academy_outline(*row)
+    reading = next((item for item in academy.readings if item.id == reading_id), None) if academy else None
+    if reading is None:  # deleted a moment ago
         raise NotAllowed("No such reading.")
     return reading
 
 
 def reading_state(user: User, reading: Reading, now: datetime) -> ReadingState:
-    progress = db.session.scalar(
-        select(ReadingProgress).where(
-            ReadingProgress.user_id == user.id, ReadingProgress.reading_id == reading.id
-        )
-    )
-    reflection = db.session.scalar(
-        select(Reflection).where(Reflection.user_id == user.id, Reflection.reading_id == reading.id)
-    )
-    feedback = _released_feedback(user, reading.id)
-    return ReadingState(reading, progress, reflection, now, feedback.get(reflection.id, []) if reflection else [])
+    progress, reflection, feedback_count = db.session.execute(
+        _reading_state_statement(), {"user_id": user.id, "reading_id": reading.id}
+    ).one()
+    feedback = _released_feedback(user, reading.id) if feedback_count else []
+    return ReadingState(reading, progress, reflection, now, feedback, released_feedback_count=len(feedback))
 
 
 def _insert_ignoring_duplicates(model, **values):
@@ -227,9 +281,7 @@ def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: 
     _require_learner(user, reading)
     if not reading.has_reflection:
         raise DomainError("This reading does not ask for a reflection.")
-    existing = db.session.scalar(
-        select(Reflection).where(Reflection.user_id == user.id, Reflection.reading_id == reading.id)
-    )
+    existing = db.session.scalar(_reflection_statement(), {"user_id": user.id, "reading_id": reading.id})
     if existing is not None and existing.status == "reviewed":
         raise DomainError("Your reflection has been reviewed, so it can no longer be changed.")
     if existing is None or existing.status != "revision_requested":
