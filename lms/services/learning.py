@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -48,11 +48,12 @@ class ReadingState:
     def has_feedback(self) -> bool:
         return self.released_feedback_count > 0 or bool(self.feedback)
 
-    @property
+    # Asked several times per reading on a page, and each answer walks the academy's sessions: answered once.
+    @cached_property
     def is_open(self) -> bool:
         return self.reading.is_open(self.now)
 
-    @property
+    @cached_property
     def is_closed(self) -> bool:
         return self.reading.is_closed(self.now)
 
