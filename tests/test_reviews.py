@@ -288,6 +288,34 @@ def test_the_queue_lists_reflections_awaiting_review_first_and_oldest_first(
     assert "2 reflections." in html(awaiting)
 
 
+def test_the_queue_shows_fifty_a_page_with_the_total_and_a_page_past_the_end_shows_the_last(
+        facilitator_browser, academy, reading):
+    other_reading = make_reading(academy, "Boundaries and care")
+    oldest_first = []
+    for number in range(53):
+        person = make_user(f"Learner {number:02d}")
+        enrol(person, academy)
+        oldest_first.append(submitted(person, reading, days_ago=60 - number).id)
+        if number < 3:  # reviewed ones are counted only under their own state
+            reviewed = submitted(person, other_reading, days_ago=70)
+            reviewed.status = "reviewed"
+    db.session.commit()
+    url = f"/facilitate/academies/{academy.id}/reviews"
+
+    first = facilitator_browser.get(url)
+    assert queue_ids(first) == oldest_first[:50]
+    assert "53 reflections." in html(first) and "Page 1 of 2" in html(first)
+    second = facilitator_browser.get(f"{url}?page=2")
+    assert queue_ids(second) == oldest_first[50:]
+    assert "53 reflections." in html(second) and "Page 2 of 2" in html(second)
+    past_the_end = facilitator_browser.get(f"{url}?page=9")
+    assert queue_ids(past_the_end) == oldest_first[50:] and "Page 2 of 2" in html(past_the_end)
+    everything = facilitator_browser.get(f"{url}?state=all&page=2")
+    assert "56 reflections." in html(everything) and len(queue_ids(everything)) == 6
+    empty = facilitator_browser.get(f"{url}?state=revision_requested&page=3")
+    assert "0 reflections." in html(empty) and queue_ids(empty) == []
+
+
 def test_the_queue_filters_by_reading(facilitator_browser, learner, academy, reading):
     other_reading = make_reading(academy, "Boundaries and care")
     on_first = submitted(learner, reading)

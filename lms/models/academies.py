@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -98,6 +99,8 @@ class Enrolment(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "academy_id", name="uq_lms_enrolments_user_academy"),
         CheckConstraint("role IN ('learner', 'facilitator')", name="role"),
+        # Facilitators' pages filter by group within an academy (review queue, progress view, group lists).
+        Index("ix_lms_enrolments_academy_group", "academy_id", "group_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Academy, Enrolment, Feedback, Reading, Reflection, User
-from . import audit, mail, outbox
+from . import audit, mail, outbox, outline
 from .access import can_facilitate
 from .errors import DomainError, NotAllowed
 
@@ -65,6 +65,7 @@ class QueuePage:
     page: int
     pages: int
     groups: list[str]
+    readings: list[Reading]  # for the filter; from the academy's shared copy (services/outline.py)
 
 
 def review_queue(academy: Academy, reading_id: int | None, group: str, state: str, page: int) -> QueuePage:
@@ -75,26 +76,41 @@ def review_queue(academy: Academy, reading_id: int | None, group: str, state: st
         conditions.append(Reflection.reading_id == reading_id)
     if group:
         conditions.append(Enrolment.group_name == group)
-    joined = (
-        select(Reflection.id)
+    listed = (
+        select(
+            Reflection.id, User.full_name, Enrolment.group_name, Reading.title, Reflection.status,
+            Reflection.version_count, Reflection.updated_at,
+            # The total beside every row: one pass over the matches instead of a count, then the page.
+            func.count().over(),
+        )
         .join(Reading, Reading.id == Reflection.reading_id)
         .join(Enrolment, (Enrolment.user_id == Reflection.user_id) & (Enrolment.academy_id == academy.id))
         .join(User, User.id == Reflection.user_id)
         .where(*conditions)
-    )
-    total = db.session.scalar(select(func.count()).select_from(joined.subquery()))
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(
-        joined.with_only_columns(
-            Reflection.id, User.full_name, Enrolment.group_name, Reading.title, Reflection.status,
-            Reflection.version_count, Reflection.updated_at,
-        )
-        .order_by(case((Reflection.status == "submitted", 0), else_=1), Reflection.updated_at, Reflection.id)
+        .order_by(*_queue_order(states))
         .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return QueuePage([QueueEntry(*row) for row in rows], total, page, pages, academy_groups(academy.id))
+    )
+    page = max(page, 1)
+    rows = db.session.execute(listed.offset((page - 1) * PAGE_SIZE)).all()
+    if not rows and page > 1:  # past the end (the list got shorter, or a typed URL): show the last page
+        total = db.session.scalar(select(func.count()).select_from(listed.limit(None).subquery()))
+        page = max(1, -(-total // PAGE_SIZE))
+        rows = db.session.execute(listed.offset((page - 1) * PAGE_SIZE)).all()
+    total = rows[0][-1] if rows else 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    shared = outline.academy_outline(academy.id, academy.content_version, academy.created_at)
+    return QueuePage(
+        [QueueEntry(*row[:-1]) for row in rows], total, page, pages, academy_groups(academy.id),
+        shared.readings if shared else [],
+    )
+
+
+def _queue_order(states: tuple[str, ...]) -> list:
+    """Awaiting review first (when the list mixes states), then oldest first."""
+    order = [Reflection.updated_at, Reflection.id]
+    if len(states) > 1:
+        order.insert(0, case((Reflection.status == "submitted", 0), else_=1))
+    return order
 
 
 def academy_groups(academy_id: int) -> list[str]:
