@@ -2,7 +2,8 @@
 
 Seeds a fresh database (an academy of 2,000 learners and 8 readings), serves the app with
 `gunicorn -w 2` on 127.0.0.1, drives each page with wrk (16 connections, 2 threads), and does the
-same for bench/hello_app.py so every figure is also a ratio to it. Reports requests per second,
+same for bench/hello_app.py so every figure is also a ratio to it; two "floor" rows (bench/floor_app.py)
+show what an anonymous and a signed-in request cost before a page does anything. Reports requests per second,
 p50/p95/p99 latency, errors, SQL queries per request (in-process, Flask test client), worker RSS,
 the progress view's single-request latency, and certificate PDFs per second through lms.pdf against
 the raw wkhtmltopdf command. Prints a markdown table and writes it to bench/results.md.
@@ -75,6 +76,10 @@ TARGET_PROGRESS_MS = 300.0
 TARGET_PDF_RATIO = 0.9
 
 RESULTS = BENCH / "results.md"
+# Sent by the sign-ins and by wrk alike. Flask-Login's session protection ties a session to the address and
+# User-Agent it began with; a cookie replayed with another one is marked not fresh and rewritten on every
+# response, a cost no browser pays (it keeps its User-Agent and takes the rewritten cookie once).
+USER_AGENT = "lms-bench/1"
 PASSWORD = "bench-" + secrets.token_hex(12)
 ZONES = ["America/New_York", "Europe/London", "Europe/Paris", "Asia/Singapore", "Europe/Oslo"]
 # Flask-Limiter stays on (RATELIMIT_ENABLED is not read from the environment), with limits no bench reaches:
@@ -468,7 +473,7 @@ def count_queries(app, seeded: Seeded, pages: dict) -> dict[str, int]:
     event.listen(engine, "before_cursor_execute", counter)
     try:
         for name, spec in pages.items():
-            if spec.get("hello"):
+            if spec.get("hello") or spec.get("floor"):
                 continue
             client = clients[spec["client"]]
             for _attempt in range(2):
@@ -594,7 +599,8 @@ class Browser:
 
     def request(self, path: str, data: dict | None = None, headers: dict | None = None):
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
+        request = urllib.request.Request(self.base + path, data=body,
+                                         headers={"User-Agent": USER_AGENT, **(headers or {})})
         try:
             with self.opener.open(request, timeout=30) as response:
                 return response.status, response.headers, response.read()
@@ -607,6 +613,11 @@ class Browser:
         status, headers, _ = self.request("/auth/login", {"email": email, "password": PASSWORD, "csrf_token": token})
         if status != 302 or "/auth/login" in headers.get("Location", ""):
             raise RuntimeError(f"signing in as {email} failed ({status})")
+        # Follow the redirect as a browser does: the page it shows puts the CSRF token in the session, so
+        # the cookie the bench replays is the one a browser would hold, and pages do not rewrite it.
+        status, _headers, _page = self.request(urllib.parse.urlsplit(headers["Location"]).path)
+        if status != 200:
+            raise RuntimeError(f"after signing in as {email}, {headers['Location']} answered {status}")
 
     def csrf_from(self, path: str) -> str:
         status, _headers, page = self.request(path)
@@ -620,15 +631,21 @@ class Browser:
 
 
 def timed_get(base: str, path: str, cookie: str) -> tuple[int, float]:
-    request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    status, _rewrites, ms = _get(base, path, cookie)
+    return status, ms
+
+
+def _get(base: str, path: str, cookie: str) -> tuple[int, bool, float]:
+    """(status, whether the response sets a cookie, milliseconds)."""
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie, "User-Agent": USER_AGENT})
     begin = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
-            status = response.status
+            status, headers = response.status, response.headers
     except urllib.error.HTTPError as error:
-        status = error.code
-    return status, (time.perf_counter() - begin) * 1000
+        status, headers = error.code, error.headers
+    return status, "Set-Cookie" in headers, (time.perf_counter() - begin) * 1000
 
 
 # --- wrk --------------------------------------------------------------------------------------
@@ -650,6 +667,7 @@ def run_wrk(url: str, *, cookie: str = "", rotate_file: Path | None = None, dura
     script = BENCH / ("wrk_rotate.lua" if rotate_file else "wrk_report.lua")
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "5s", "--latency",
                "-s", str(script)]
+    command += ["-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     command.append(url)
@@ -791,11 +809,13 @@ def build_report(meta: dict, rows: list[dict], progress: dict, pdf: dict | None)
             checks.append(f"0 errors {mark(result.errors == 0)}")
             all_pass &= result.errors == 0
         rss = " / ".join(f"{size:.0f}" for size in row["rss"]) or "?"
-        sql = "—" if row.get("hello") else str(row.get("sql", "?"))
+        sql = "—" if row.get("hello") or row.get("floor") else str(row.get("sql", "?"))
+        targets = "(baseline)" if row.get("hello") else "; ".join(checks)
+        if row.get("floor"):
+            targets = "(reference) " + targets
         lines.append(
             f"| {row['label']} | {result.rps:,.0f} | {row['ratio']:.2f} | {result.p50:.1f} | {result.p95:.1f} | "
-            f"{result.p99:.1f} | {result.errors} | {sql} | {rss} | {result.worker_cpu_ms:.2f} | "
-            f"{'; '.join(checks) or '(baseline)'} |"
+            f"{result.p99:.1f} | {result.errors} | {sql} | {rss} | {result.worker_cpu_ms:.2f} | {targets} |"
         )
     lines.append("")
     ok = progress["median"] < TARGET_PROGRESS_MS
@@ -875,7 +895,7 @@ def main() -> int:
 
         app = create_app()
         logging.getLogger().setLevel(logging.WARNING)
-        app_port, hello_port = free_port(), free_port()
+        app_port, hello_port, floor_port = free_port(), free_port(), free_port()
         app_base = f"http://127.0.0.1:{app_port}"
         seeded = seed(app, app_base)
         log(f"seeded: {seeded.counts}; certificates {seeded.certificates_via}")
@@ -887,6 +907,14 @@ def main() -> int:
         save_path = f"/learn/readings/{seeded.save_pairs[-1][1]}/reflection"
         pages = {
             "hello": {"label": "hello app (baseline)", "hello": True},
+            # Not pages: the same app with two routes that do nothing (bench/floor_app.py), for what every
+            # request costs before a page starts its own work.
+            "floor-anonymous": {"label": "floor: anonymous request that does nothing", "client": "anonymous",
+                                "method": "GET", "path_for_test": "/_bench/anonymous", "status": 200,
+                                "floor": True},
+            "floor-signed-in": {"label": "floor: signed-in request that does nothing", "client": "learner",
+                                "method": "GET", "path_for_test": "/_bench/signed-in", "status": 200,
+                                "floor": True},
             "login": {"label": "login page (GET)", "client": "anonymous", "method": "GET",
                       "path_for_test": "/auth/login", "status": 200, "learner_page": True},
             "dashboard": {"label": "learner dashboard", "client": "learner", "method": "GET",
@@ -951,26 +979,34 @@ def main() -> int:
         log(f"signed in: 1 learner, 1 facilitator, {len(seeded.save_pairs)} learners for reflection saves")
 
         cookies = {"anonymous": "", "learner": learner.cookie, "facilitator": facilitator.cookie}
+        floor = Server("floor", "floor_app:app", floor_port, child_env, BENCH, workdir)
+        servers.append(floor)
+        floor.wait_ready("/_bench/anonymous")
         for name, spec in pages.items():
             if spec.get("hello") or spec["method"] == "POST":
                 continue
-            status, _ms = timed_get(server.base, spec["path_for_test"], cookies[spec["client"]])
+            serving = floor if spec.get("floor") else server
+            status, rewrites, _ms = _get(serving.base, spec["path_for_test"], cookies[spec["client"]])
             if status != spec["status"]:
                 raise RuntimeError(f"{name}: GET {spec['path_for_test']} answered {status}, expected {spec['status']}")
+            if rewrites and spec["client"] != "anonymous":
+                raise RuntimeError(f"{name}: GET {spec['path_for_test']} rewrites the session cookie on every "
+                                   "request; the load would measure that, which no browser pays")
 
         load_started = datetime.now(UTC)
         for name, spec in pages.items():
             if spec.get("hello"):
                 continue
-            url = server.base + spec["path_for_test"]
+            serving = floor if spec.get("floor") else server
+            url = serving.base + spec["path_for_test"]
             baseline = measure_hello()
             if spec["method"] == "POST":
-                result, rss = measure(server, url, rotate_file=rotate_file)
+                result, rss = measure(serving, url, rotate_file=rotate_file)
             else:
-                result, rss = measure(server, url, cookie=cookies[spec["client"]])
+                result, rss = measure(serving, url, cookie=cookies[spec["client"]])
             ratio = result.rps / baseline.rps
             rows.append({**spec, "name": name, "result": result, "ratio": ratio, "rss": rss, "baseline": baseline,
-                         "sql": sql.get(name), "p99_target": not spec.get("p99_own")})
+                         "sql": sql.get(name), "p99_target": not (spec.get("p99_own") or spec.get("floor"))})
             log(f"{name}: {result.rps:,.0f} req/s ({ratio:.2f}× hello), p50 {result.p50:.1f} p95 {result.p95:.1f} "
                 f"p99 {result.p99:.1f} ms, errors {result.errors} ({result.detail}), "
                 f"other CPU {result.other_cpu:.0%}")
@@ -1048,6 +1084,11 @@ def main() -> int:
                 "a page's is a second estimate of the ratio to hello: "
                 + ", ".join(f"{row['name']} {hello_cpu / row['result'].worker_cpu_ms:.2f}"
                             for row in rows if not row.get("hello") and row["result"].worker_cpu_ms) + ".",
+                "- Floor rows: bench/floor_app.py, the same app plus two routes that return \"ok\", served the "
+                "same way. The anonymous one pays the app's hooks (CSRF check, rate limiter, security headers); the "
+                "signed-in one also the session cookie, the user-and-enrolments query with its session-version "
+                "check, and the database session's teardown. No page can be cheaper than its floor, so the "
+                "signed-in floor's × hello is the most any signed-in page could reach on this stack.",
                 "- Signed-in pages use a session cookie from a real sign-in (CSRF token and all); the reflection "
                 f"save rotates {len(seeded.save_pairs)} learners' cookies and CSRF tokens (bench/wrk_rotate.lua)"
                 + (f"; {saved} of their reflections were updated during the load." if saved is not None else "."),

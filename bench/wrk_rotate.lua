@@ -30,7 +30,8 @@ end
 function request()
   index = index % #entries + 1
   local entry = entries[index]
-  local headers = { Cookie = entry.cookie }
+  -- Headers given here replace wrk's -H ones (all but Host): keep the User-Agent the cookies were made with.
+  local headers = { Cookie = entry.cookie, ["User-Agent"] = wrk.headers["User-Agent"] }
   local body = nil
   if entry.body ~= "" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
