@@ -101,6 +101,15 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, DROP, rename) to change a column. With foreign keys
+            # on, as the app's connections have them, that DROP deletes every row that refers to the table
+            # (ON DELETE CASCADE): dropping a column of lms_academies would empty readings, enrolments and
+            # all that hangs on them. Off for the migration (it cannot change inside a transaction), then
+            # checked before the migration's transaction commits.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the transaction that statement began, so the migration's is its own
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -109,6 +118,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows that refer to nothing: {broken[:5]}")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.models import LiveSession, ReadingProgress, Reflection, utcnow
+from lms.models import LiveSession, Reading, ReadingProgress, Reflection, utcnow
+from lms.services import learning
 from tests.conftest import aware, enrol, make_academy, make_reading, make_user
 
 
@@ -122,6 +123,16 @@ def test_learner_dashboard_query_count_does_not_grow(browser, learner, academy, 
     with count_queries() as large:
         assert browser.get("/learn/").status_code == 200
     assert len(large) == len(small), (small, large)
+
+
+def test_a_reading_deleted_while_its_page_is_being_made_gives_no_error(learner, academy):
+    reading = make_reading(academy)
+    loaded = learning.load_reading(learner, reading.id)
+    db.session.delete(db.session.get(Reading, reading.id))
+    db.session.commit()
+
+    state = learning.reading_state(learner, loaded, utcnow())
+    assert state.progress is None and state.reflection is None and state.feedback == []
 
 
 def test_reading_page_query_count_does_not_grow(browser, learner, academy, count_queries):

@@ -75,6 +75,33 @@ def test_every_change_to_sessions_readings_or_the_academy_counts(academy, learne
     assert version(academy_id) == counted
 
 
+@pytest.mark.parametrize("how", ["by id", "by relationship"])
+def test_moving_a_reading_or_session_counts_for_both_academies(academy, learner, make_browser, how):
+    other = make_academy(title="Another academy")
+    reading = make_reading(academy, "Moving reading")
+    live_session = db.session.scalar(select(LiveSession).where(LiveSession.academy_id == academy.id))
+    browser = make_browser()
+    browser.login(learner)
+    assert "Moving reading" in browser.get("/learn/").text
+    here, there = version(academy.id), version(other.id)
+
+    reading, live_session = db.session.get(Reading, reading.id), db.session.get(LiveSession, live_session.id)
+    if how == "by id":
+        reading.academy_id = other.id
+    else:
+        reading.academy = db.session.get(Academy, other.id)
+    db.session.commit()
+    assert (version(academy.id), version(other.id)) == (here + 1, there + 1)
+    assert "Moving reading" not in browser.get("/learn/").text
+
+    if how == "by id":
+        live_session.academy_id = other.id
+    else:
+        live_session.academy = db.session.get(Academy, other.id)
+    db.session.commit()
+    assert (version(academy.id), version(other.id)) == (here + 2, there + 2)
+
+
 def test_an_admin_edit_shows_on_the_learners_next_page(academy, learner, admin_browser, make_browser):
     reading = make_reading(academy, "Old title")
     learner_browser = make_browser()

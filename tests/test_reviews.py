@@ -310,6 +310,8 @@ def test_the_queue_shows_fifty_a_page_with_the_total_and_a_page_past_the_end_sho
     assert "53 reflections." in html(second) and "Page 2 of 2" in html(second)
     past_the_end = facilitator_browser.get(f"{url}?page=9")
     assert queue_ids(past_the_end) == oldest_first[50:] and "Page 2 of 2" in html(past_the_end)
+    far_past_the_end = facilitator_browser.get(f"{url}?page=99999999999999999999")
+    assert far_past_the_end.status_code == 200 and "Page 2 of 2" in html(far_past_the_end)
     everything = facilitator_browser.get(f"{url}?state=all&page=2")
     assert "56 reflections." in html(everything) and len(queue_ids(everything)) == 6
     empty = facilitator_browser.get(f"{url}?state=revision_requested&page=3")

@@ -14,6 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    inspect,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -120,15 +121,16 @@ class LiveSession(db.Model):
     __tablename__ = "lms_live_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # active_history: a session moved to another academy must bump the one it left (see _changed_academy_ids).
     academy_id: Mapped[int] = mapped_column(
-        ForeignKey("lms_academies.id", ondelete="CASCADE"), index=True
+        ForeignKey("lms_academies.id", ondelete="CASCADE"), index=True, active_history=True
     )
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_minutes: Mapped[int] = mapped_column(Integer)
     join_url: Mapped[str] = mapped_column(String(500), default="")
 
-    academy: Mapped[Academy] = relationship(back_populates="live_sessions")
+    academy: Mapped[Academy] = relationship(back_populates="live_sessions", active_history=True)
 
     @property
     def ends_at(self) -> datetime:
@@ -139,6 +141,7 @@ class LiveSession(db.Model):
 
 
 def _changed_academy_ids(session: Session) -> set[int]:
+    """Academies whose content this flush changes (in after_flush, the session still shows the changes)."""
     from .readings import Reading
 
     found = set()
@@ -149,9 +152,14 @@ def _changed_academy_ids(session: Session) -> set[int]:
         elif isinstance(item, (LiveSession, Reading)):
             if item in session.dirty and not session.is_modified(item):
                 continue
-            academy_id = item.academy_id if item.academy_id is not None else getattr(item.academy, "id", None)
-            if academy_id is not None:
-                found.add(academy_id)
+            # The academy it belongs to, and the one it left if it moved (by id or by relationship).
+            state = inspect(item)
+            id_history = state.attrs.academy_id.history
+            found.update(value for value in (*id_history.added, *id_history.unchanged, *id_history.deleted)
+                         if value is not None)
+            academy_history = state.attrs.academy.history
+            found.update(academy.id for academy in (*academy_history.added, *academy_history.deleted)
+                         if academy is not None and academy.id is not None)
     return found
 
 

@@ -14,8 +14,9 @@ class Reading(db.Model):
     __tablename__ = "lms_readings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # active_history: a reading moved to another academy must bump the one it left (Academy.content_version).
     academy_id: Mapped[int] = mapped_column(
-        ForeignKey("lms_academies.id", ondelete="CASCADE"), index=True
+        ForeignKey("lms_academies.id", ondelete="CASCADE"), index=True, active_history=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(200))
@@ -29,7 +30,7 @@ class Reading(db.Model):
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    academy: Mapped[Academy] = relationship(back_populates="readings")  # noqa: F821
+    academy: Mapped[Academy] = relationship(back_populates="readings", active_history=True)  # noqa: F821
 
     @property
     def effective_opens_at(self) -> datetime | None:

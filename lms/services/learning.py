@@ -225,9 +225,9 @@ def load_reading(user: User, reading_id: int) -> Reading:
 
 
 def reading_state(user: User, reading: Reading, now: datetime) -> ReadingState:
-    progress, reflection, feedback_count = db.session.execute(
-        _reading_state_statement(), {"user_id": user.id, "reading_id": reading.id}
-    ).one()
+    row = db.session.execute(_reading_state_statement(), {"user_id": user.id, "reading_id": reading.id}).first()
+    # No row: the reading was deleted since load_reading; the page shows it as it was, its forms then find nothing.
+    progress, reflection, feedback_count = row if row is not None else (None, None, 0)
     feedback = _released_feedback(user, reading.id) if feedback_count else []
     return ReadingState(reading, progress, reflection, now, feedback, released_feedback_count=len(feedback))
 

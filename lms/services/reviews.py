@@ -25,6 +25,7 @@ QUEUE_STATES = {
     "all": ("submitted", "revision_requested", "reviewed"),
 }
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000
 MAX_FEEDBACK_CHARACTERS = 20_000
 
 
@@ -90,7 +91,8 @@ def review_queue(academy: Academy, reading_id: int | None, group: str, state: st
         .order_by(*_queue_order(states))
         .limit(PAGE_SIZE)
     )
-    page = max(page, 1)
+    # Far beyond any real list, and small enough for every database's OFFSET; past the end shows the last page.
+    page = min(max(page, 1), MAX_PAGE)
     rows = db.session.execute(listed.offset((page - 1) * PAGE_SIZE)).all()
     if not rows and page > 1:  # past the end (the list got shorter, or a typed URL): show the last page
         total = db.session.scalar(select(func.count()).select_from(listed.limit(None).subquery()))

@@ -1,0 +1,72 @@
+"""Migrations keep the data: up and down on a database full of rows (SQLite, where changing a column
+rebuilds the table and foreign keys would otherwise cascade the rebuild's DROP into every child table)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import func, inspect, select
+
+from config import TestingConfig
+from lms import create_app
+from lms.extensions import db
+from lms.models import (
+    Academy,
+    Enrolment,
+    LiveSession,
+    Reading,
+    ReadingProgress,
+    Reflection,
+    User,
+    utcnow,
+)
+
+COUNTED = (Academy, LiveSession, Reading, User, Enrolment, ReadingProgress, Reflection)
+
+
+def counts() -> dict[str, int]:
+    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model.__table__))
+            for model in COUNTED}
+
+
+def test_going_down_and_up_again_keeps_every_row(tmp_path):
+    class Fresh(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'migrations.db'}"
+
+    app = create_app(Fresh)
+    with app.app_context():
+        upgrade()
+        academy = Academy(title="Peer Mentoring", home_timezone="Europe/London")
+        start = utcnow() - timedelta(days=1)
+        academy.live_sessions = [
+            LiveSession(title="One", starts_at=start, duration_minutes=90),
+            LiveSession(title="Two", starts_at=start + timedelta(days=14), duration_minutes=90),
+        ]
+        reading = Reading(academy=academy, title="On lived experience", body_markdown="Text",
+                          reflection_prompt="Why?")
+        learner = User(full_name="Ingrid Solberg", email="ingrid@example.org", timezone="Europe/Oslo")
+        db.session.add_all([academy, reading, learner])
+        db.session.flush()
+        db.session.add_all([
+            Enrolment(user_id=learner.id, academy_id=academy.id, role="learner", group_name="Blue"),
+            ReadingProgress(user_id=learner.id, reading_id=reading.id, opened_at=utcnow()),
+            Reflection(user_id=learner.id, reading_id=reading.id, body="My thoughts", status="draft"),
+        ])
+        db.session.commit()
+        before = counts()
+        assert all(before.values()), before
+        db.session.remove()
+
+        downgrade(revision="0004_audit_sessions")
+        assert "content_version" not in {column["name"] for column in inspect(db.engine).get_columns("lms_academies")}
+        assert counts() == before
+        db.session.remove()
+        upgrade()
+        assert counts() == before
+        assert db.session.scalar(select(Academy.content_version)) == 0
+        db.session.remove()
+
+        # Foreign keys are enforced again on the app's connections afterwards.
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
