@@ -49,7 +49,10 @@ class AcademyOutlines:
         if loaded is None:
             return None
         with self._lock:
-            self._copies[academy_id] = ((loaded.content_version, loaded.created_at), loaded)
+            kept = self._copies.get(academy_id)
+            # Two requests may load at once; a slower, older load does not replace a newer copy.
+            if kept is None or kept[0][1] != loaded.created_at or kept[0][0] <= loaded.content_version:
+                self._copies[academy_id] = ((loaded.content_version, loaded.created_at), loaded)
             self._copies.move_to_end(academy_id)
             while len(self._copies) > self.max_academies:
                 self._copies.popitem(last=False)
