@@ -52,7 +52,7 @@ def _grid_page(live_session, status=200, typed=None, report_form=None):
         render_template(
             "lms/admin/attendance.html", live_session=live_session, academy=live_session.academy,
             rows=attendance.grid(live_session), changes=attendance.recent_changes(live_session),
-            states=ATTENDANCE_STATES, form=EmptyForm(), typed=typed or {},
+            states=ATTENDANCE_STATES, typed=typed or {},
             report_form=report_form or ReportForm(formdata=None, file_timezone=live_session.academy.home_timezone),
         ),
         status,
@@ -133,7 +133,7 @@ def preview_attendance_import(session_id):
     return render_template(
         "lms/admin/attendance_preview.html", live_session=live_session, academy=live_session.academy,
         preview=preview, file_b64=base64.b64encode(data).decode(), filename=form.report.data.filename or "",
-        form=EmptyForm(), decisions={},
+        decisions={},
     )
 
 
@@ -169,7 +169,7 @@ def confirm_attendance_import(session_id):
         return render_template(
             "lms/admin/attendance_preview.html", live_session=live_session, academy=live_session.academy,
             preview=preview, file_b64=request.form.get("file_b64", ""), filename=request.form.get("filename", ""),
-            form=EmptyForm(), decisions=request.form.to_dict(),
+            decisions=request.form.to_dict(),
         ), 400
     if result.already_imported:
         flash("This file was already imported for this session; nothing changed.", "info")

@@ -69,7 +69,6 @@ def _page(academy: Academy, problem: RowProblem | None = None, status: int = 200
             ready=ready,
             valid_count=sum(1 for row in rows if row.valid_certificate is not None),
             problem=problem,
-            button_form=EmptyForm(),
         ),
         status,
     )

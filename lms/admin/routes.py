@@ -293,7 +293,6 @@ def _people_page(found, person_form=None, roster_form=None, roster_problems=None
             roster_form=roster_form or RosterForm(formdata=None),
             roster_problems=roster_problems,
             result=result,
-            link_form=EmptyForm(),
             mail_configured=mail.mail_is_configured(),
         ),
         status,
@@ -375,7 +374,7 @@ def new_link(academy_id, user_id):
 @admin_required
 def mail_outbox():
     return render_template(
-        "lms/admin/mail.html", summary=outbox.summary(), retry_form=EmptyForm(),
+        "lms/admin/mail.html", summary=outbox.summary(),
         mail_configured=mail.mail_is_configured(),
     )
 

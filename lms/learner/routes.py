@@ -34,7 +34,6 @@ def _render_reading(reading, state, form=None, status=200):
             reading=reading,
             state=state,
             form=form,
-            finished_form=FinishedForm(formdata=None),
             is_learner=current_user.is_learner_in(reading.academy_id),
         ),
         status,

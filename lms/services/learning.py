@@ -41,12 +41,8 @@ class ReadingState:
     progress: ReadingProgress | None
     reflection: Reflection | None
     now: datetime
-    feedback: list[Feedback] = field(default_factory=list)  # released feedback (loaded for the reading page)
+    feedback: list[Feedback] = field(default_factory=list)  # released feedback (loaded for the reading page only)
     released_feedback_count: int = 0
-
-    @property
-    def has_feedback(self) -> bool:
-        return self.released_feedback_count > 0 or bool(self.feedback)
 
     # Asked several times per reading on a page, and each answer walks the academy's sessions: answered once.
     @cached_property
@@ -229,7 +225,7 @@ def reading_state(user: User, reading: Reading, now: datetime) -> ReadingState:
     # No row: the reading was deleted since load_reading; the page shows it as it was, its forms then find nothing.
     progress, reflection, feedback_count = row if row is not None else (None, None, 0)
     feedback = _released_feedback(user, reading.id) if feedback_count else []
-    return ReadingState(reading, progress, reflection, now, feedback, released_feedback_count=len(feedback))
+    return ReadingState(reading, progress, reflection, now, feedback, released_feedback_count=feedback_count)
 
 
 def _insert_ignoring_duplicates(model, **values):
