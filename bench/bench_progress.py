@@ -33,16 +33,10 @@ def seed(db) -> tuple[int, dict[str, int]]:
     from sqlalchemy import insert, select
     from werkzeug.security import generate_password_hash
 
-    from lms.models import (
-        Academy,
-        Enrolment,
-        LiveSession,
-        Reading,
-        ReadingProgress,
-        Reflection,
-        ReflectionVersion,
-        User,
-    )
+    from lms.academies.models import Academy, Enrolment, LiveSession
+    from lms.accounts.models import User
+    from lms.readings.models import Reading, ReadingProgress
+    from lms.reflections.models import Reflection, ReflectionVersion
 
     rng = random.Random(2025)
     now = datetime.now(UTC)
@@ -144,7 +138,7 @@ def main() -> None:
     from sqlalchemy import event
 
     from lms import create_app
-    from lms.extensions import db
+    from lms.core.extensions import db
 
     app = create_app()
     logging.getLogger().setLevel(logging.WARNING)

@@ -178,20 +178,13 @@ def seed(app, base_url: str) -> Seeded:
     from sqlalchemy import insert, select
     from werkzeug.security import generate_password_hash
 
-    from lms.extensions import db
-    from lms.models import (
-        Academy,
-        Attendance,
-        Enrolment,
-        Feedback,
-        LiveSession,
-        Reading,
-        ReadingProgress,
-        Reflection,
-        ReflectionVersion,
-        User,
-    )
-    from lms.services import demo_content
+    from lms.academies.models import Academy, Enrolment, LiveSession
+    from lms.accounts.models import User
+    from lms.attendance.models import Attendance
+    from lms.core.extensions import db
+    from lms.demo import content as demo_content
+    from lms.readings.models import Reading, ReadingProgress
+    from lms.reflections.models import Feedback, Reflection, ReflectionVersion
 
     rng = random.Random(2025)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -362,8 +355,10 @@ def _certificates(app, academy_id: int, user_ids: list[int], admin_id: int, base
     service, or without a working renderer, insert Certificate rows with a known code instead."""
     from sqlalchemy import insert
 
-    from lms.extensions import db
-    from lms.models import Academy, Certificate, EligibilityException, User
+    from lms.academies.models import Academy
+    from lms.accounts.models import User
+    from lms.certificates.models import Certificate, EligibilityException
+    from lms.core.extensions import db
 
     now = datetime.now(UTC)
     db.session.execute(insert(EligibilityException), [
@@ -373,7 +368,7 @@ def _certificates(app, academy_id: int, user_ids: list[int], admin_id: int, base
     ])
     db.session.commit()
     try:
-        from lms.services import certificates as service
+        from lms.certificates import services as service
     except ImportError:
         service = None
     if service is not None:
@@ -385,7 +380,7 @@ def _certificates(app, academy_id: int, user_ids: list[int], admin_id: int, base
                 for uid in user_ids:
                     certificate, _created = service.issue(academy, db.session.get(User, uid), admin)
                     issued.append(certificate)
-            return issued[0].verification_code, issued[0].id, "issued through lms.services.certificates.issue"
+            return issued[0].verification_code, issued[0].id, "issued through lms.certificates.services.issue"
         except Exception as error:  # noqa: BLE001 - any failure falls back to plain rows
             db.session.rollback()
             log(f"certificates could not be issued through the service ({error}); inserting rows directly")
@@ -405,19 +400,20 @@ def _certificates(app, academy_id: int, user_ids: list[int], admin_id: int, base
 
 def certificate_html(app, seeded: Seeded, base_url: str) -> tuple[str, str]:
     """The HTML the app renders for a certificate, or a representative page without the service."""
-    from lms.extensions import db
+    from lms.core.extensions import db
 
     with app.test_request_context("/", base_url=base_url):
         try:
-            from lms.models import Academy, Certificate
-            from lms.services import certificates as service
+            from lms.academies.models import Academy
+            from lms.certificates import services as service
+            from lms.certificates.models import Certificate
 
             if seeded.certificate_id is not None:
                 certificate = db.session.get(Certificate, seeded.certificate_id)
                 academy = db.session.get(Academy, certificate.academy_id)
                 html = service.certificate_html(certificate, academy.signatory_list, academy.home_timezone)
                 db.session.remove()
-                return html, "the app's certificate (lms.services.certificates.certificate_html)"
+                return html, "the app's certificate (lms.certificates.services.certificate_html)"
         except ImportError:
             pass
         db.session.remove()
@@ -451,7 +447,7 @@ def count_queries(app, seeded: Seeded, pages: dict) -> dict[str, int]:
     """One request per page after one warm-up, counting statements with before_cursor_execute."""
     from sqlalchemy import event
 
-    from lms.extensions import db
+    from lms.core.extensions import db
 
     with app.app_context():
         engine = db.engine
@@ -742,7 +738,7 @@ def measure(server: Server, url: str, **options) -> tuple[LoadResult, list[float
 def pdf_throughput(html: str, count: int, workers: int) -> dict:
     """PDFs per second through lms.pdf.render_pdf and through the raw wkhtmltopdf command, same HTML,
     same options, same parallelism; rounds alternate so background noise hits both alike."""
-    from lms import pdf
+    from lms.core import pdf
 
     command = pdf.build_command(html)
     data = html.encode("utf-8")

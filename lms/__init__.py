@@ -4,7 +4,7 @@ import os
 
 from flask import Flask
 
-from .extensions import csrf, db, limiter, login_manager, migrate
+from lms.core.extensions import csrf, db, limiter, login_manager, migrate
 
 DEFAULTS = {
     "MAIL_SERVER": "",
@@ -60,11 +60,12 @@ class LMS:
             login_manager.init_app(app)
         limiter.init_app(app)
 
-        from . import auth  # noqa: F401  (registers the user loader)
-        from .blueprint import lms_blueprint
-        from .cli import lms_cli
-        from .services.outline import AcademyOutlines
-        from .templating import register_template_helpers
+        from lms import models  # noqa: F401  (every table, before the first query)
+        from lms.accounts import identity  # noqa: F401  (registers the user loader)
+        from lms.blueprint import lms_blueprint
+        from lms.cli import lms_cli
+        from lms.core.templating import register_template_helpers
+        from lms.readings.outline import AcademyOutlines
 
         app.register_blueprint(lms_blueprint, url_prefix=url_prefix or None)
         app.cli.add_command(lms_cli)
@@ -99,8 +100,8 @@ def create_app(config_object=None) -> Flask:
         proxies = app.config["LMS_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from .errors import register_error_pages
-    from .security import add_security_headers
+    from lms.core.errors import register_error_pages
+    from lms.core.security import add_security_headers
 
     register_error_pages(app)
     # The blueprint covers its own pages; this covers the rest of the standalone site (404s and such).

@@ -1,31 +1,36 @@
-"""The one parent blueprint that carries every face of the LMS under a single url_prefix."""
+"""The one parent blueprint that carries every domain's pages under a single url_prefix."""
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from .admin import bp as admin_bp
-from .auth import bp as auth_bp
-from .errors import register_database_errors
-from .facilitator import bp as facilitator_bp
-from .learner import bp as learner_bp
-from .public import bp as public_bp
-from .security import add_security_headers
-from .web import form_field_values
+from lms.academies.routes import bp as academies_bp
+from lms.accounts.routes import bp as accounts_bp
+from lms.attendance.routes import bp as attendance_bp
+from lms.audit.routes import bp as audit_bp
+from lms.certificates.routes import bp as certificates_bp
+from lms.core.errors import register_database_errors
+from lms.core.security import add_security_headers
+from lms.core.web import form_field_values
+from lms.notifications.routes import bp as notifications_bp
+from lms.readings.routes import bp as readings_bp
+from lms.reflections.routes import bp as reflections_bp
 
+# The shared layout, error pages and static files live in core/; each domain's blueprint brings its own
+# templates (lms/<domain>/templates/lms/<domain>/...). Every route spells out its whole path.
 lms_blueprint = Blueprint(
     "lms",
     __name__,
-    template_folder="templates",
-    static_folder="static",
+    template_folder="core/templates",
+    static_folder="core/static",
     static_url_path="/static",
 )
 lms_blueprint.after_request(add_security_headers)
 register_database_errors(lms_blueprint)
-lms_blueprint.register_blueprint(public_bp)
-lms_blueprint.register_blueprint(auth_bp, url_prefix="/auth")
-lms_blueprint.register_blueprint(learner_bp, url_prefix="/learn")
-lms_blueprint.register_blueprint(facilitator_bp, url_prefix="/facilitate")
-lms_blueprint.register_blueprint(admin_bp, url_prefix="/admin")
+for domain_blueprint in (
+    accounts_bp, academies_bp, readings_bp, reflections_bp, attendance_bp, certificates_bp, notifications_bp,
+    audit_bp,
+):
+    lms_blueprint.register_blueprint(domain_blueprint)
 
 
 def _from_this_site() -> bool:

@@ -2,8 +2,11 @@
 import click
 from flask.cli import AppGroup
 
-from .services import accounts, attendance, demo, outbox
-from .services.errors import DomainError
+from lms.accounts import services as accounts
+from lms.attendance import services as attendance
+from lms.core.exceptions import DomainError
+from lms.demo import services as demo
+from lms.notifications import outbox
 
 lms_cli = AppGroup("lms", help="Learning Academy commands.")
 
@@ -48,8 +51,9 @@ def import_attendance(session_id, path, file_timezone, accept_likely, yes, by_em
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from .extensions import db
-    from .models import LiveSession, User
+    from lms.academies.models import LiveSession
+    from lms.accounts.models import User
+    from lms.core.extensions import db
 
     live_session = db.session.get(LiveSession, session_id)
     if live_session is None:
@@ -121,9 +125,9 @@ def send_due_mail():
 @click.option("--dry-run", is_flag=True, help="Only list who would get a certificate; nothing is made or saved.")
 def issue_certificates(academy_id, dry_run):
     """Issue certificates to every eligible learner who has none yet (the same as the admin page's button)."""
-    from .extensions import db
-    from .models import Academy
-    from .services import certificates
+    from lms.academies.models import Academy
+    from lms.certificates import services as certificates
+    from lms.core.extensions import db
 
     academy = db.session.get(Academy, academy_id)
     if academy is None:
@@ -176,8 +180,8 @@ def _check_database() -> tuple[bool, str]:
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    from . import _migrations_directory
-    from .extensions import db
+    from lms import _migrations_directory
+    from lms.core.extensions import db
 
     try:
         db.session.execute(text("SELECT 1"))
@@ -198,7 +202,7 @@ def _check_database() -> tuple[bool, str]:
 
 
 def _check_renderer() -> tuple[bool, str]:
-    from .pdf import renderer_status
+    from lms.core.pdf import renderer_status
 
     status = renderer_status()
     if not status["wkhtmltopdf"]:
@@ -212,7 +216,7 @@ def _check_renderer() -> tuple[bool, str]:
 
 
 def _check_fonts() -> tuple[bool, str]:
-    from .pdf import renderer_status
+    from lms.core.pdf import renderer_status
 
     fonts = renderer_status()["fonts"]
     missing = [script for script, present in fonts.items() if not present]

@@ -68,7 +68,7 @@ def run_migrations_offline():
 
 def render_item(type_, obj, autogen_context):
     """Write the models' UTCDateTime as a plain timezone-aware DateTime, so migrations import nothing of lms."""
-    from lms.models.types import UTCDateTime
+    from lms.core.types import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -17,8 +17,11 @@ from werkzeug.security import generate_password_hash
 
 from config import TestingConfig, database_url
 from lms import create_app
-from lms.extensions import db
-from lms.models import Academy, Enrolment, LiveSession, Reading, User, utcnow
+from lms.academies.models import Academy, Enrolment, LiveSession
+from lms.accounts.models import User
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.readings.models import Reading
 
 PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

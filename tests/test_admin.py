@@ -9,17 +9,11 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
-from lms.models import (
-    Academy,
-    AccountToken,
-    Enrolment,
-    LiveSession,
-    Reading,
-    ReadingProgress,
-    Reflection,
-    User,
-)
+from lms.academies.models import Academy, Enrolment, LiveSession
+from lms.accounts.models import AccountToken, User
+from lms.core.extensions import db
+from lms.readings.models import Reading, ReadingProgress
+from lms.reflections.models import Reflection
 from tests.conftest import Inbox, enrol, free_port, make_academy, make_reading, make_user
 
 INVITATION_LINK = re.compile(r'value="(https?://[^"]*/auth/invitation/[^"]+)"')

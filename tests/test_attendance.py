@@ -17,9 +17,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
-from lms.models import Attendance, AttendanceChange, AttendanceImport, LiveSession, User, utcnow
-from lms.services import attendance as attendance_service
+from lms.academies.models import LiveSession
+from lms.accounts.models import User
+from lms.attendance import services as attendance_service
+from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
+from lms.core.extensions import db
+from lms.core.types import utcnow
 from tests.conftest import aware, enrol, make_academy, make_user
 
 # shared/ lies beside the repository, on a developer machine and in CI alike.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lms.services.attendance_import import (
+from lms.attendance.reports import (
     AttendanceFileError,
     JoinRow,
     Person,

@@ -3,8 +3,8 @@ import logging
 
 from sqlalchemy import select
 
-from lms.extensions import db
-from lms.models import AuditEvent
+from lms.audit.models import AuditEvent
+from lms.core.extensions import db
 from tests.conftest import enrol, make_academy, make_reading, make_user
 
 SECRET_REFLECTION = "My private story about the day I was released"
@@ -45,7 +45,7 @@ def test_logs_hold_neither_passwords_nor_reflection_text(browser, make_browser, 
     reading = make_reading(academy)
     learner = make_user("Wei Ling Tan", password=False)
     enrol(learner, academy)
-    from lms.services import accounts
+    from lms.accounts import services as accounts
 
     token = accounts.issue_token(learner, "invitation")
     db.session.commit()

@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from lms.extensions import db
-from lms.models import AccountToken, User, utcnow
-from lms.services.accounts import issue_token
+from lms.accounts.models import AccountToken, User
+from lms.accounts.services import issue_token
+from lms.core.extensions import db
+from lms.core.types import utcnow
 from tests.conftest import PASSWORD, make_user
 
 NEW_PASSWORD = "purple walrus teaches algebra"
@@ -294,7 +295,7 @@ def test_reset_link_is_logged_when_mail_is_not_configured_and_works(browser, mak
     make_user("Ingrid Solberg")
     # conftest runs the migrations in this process, and Alembic's env.py (logging.config.fileConfig)
     # disables every logger that already exists, the mail logger included.
-    caplog.set_level(logging.INFO, logger="lms.services.mail")
+    caplog.set_level(logging.INFO, logger="lms.core.mail")
 
     browser.get("/auth/reset")
     browser.post("/auth/reset", {"email": "nobody@example.org"})

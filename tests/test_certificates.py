@@ -12,11 +12,13 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from lms import pdf
-from lms.extensions import db
-from lms.models import AuditEvent, Certificate, utcnow
-from lms.pdf import verify_text_present
-from lms.services import certificates
+from lms.audit.models import AuditEvent
+from lms.certificates import services as certificates
+from lms.certificates.models import Certificate
+from lms.core import pdf
+from lms.core.extensions import db
+from lms.core.pdf import verify_text_present
+from lms.core.types import utcnow
 from tests.conftest import enrol, make_user
 from tests.test_eligibility import attend, eligible_learner, published_academy, row_of, sign_in_admin, text_of
 

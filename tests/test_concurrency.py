@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lms.extensions import db
-from lms.models import Reflection
+from lms.core.extensions import db
+from lms.reflections.models import Reflection
 from tests.conftest import PASSWORD, enrol, free_port, make_academy, make_reading, make_user
 
 LEARNERS = 50

@@ -11,7 +11,7 @@ from sqlalchemy import text
 import config
 from config import ProductionConfig, config_from_environment, database_url
 from lms import create_app
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.conftest import make_user
 
 

@@ -8,10 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
-from lms.models import Academy, Enrolment, LiveSession, Reading, ReadingProgress, Reflection, User, count_words, utcnow
-from lms.services import demo
-from lms.templating import format_time
+from lms.academies.models import Academy, Enrolment, LiveSession
+from lms.accounts.models import User
+from lms.core.extensions import db
+from lms.core.templating import format_time
+from lms.core.types import utcnow
+from lms.demo import services as demo
+from lms.readings.models import Reading, ReadingProgress
+from lms.reflections.models import Reflection, count_words
 
 TITLE = "Learning Academy: Peer Mentoring and Peer Support"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -189,7 +193,7 @@ def test_before_the_published_sessions_singapore_sees_22_00_beside_every_referen
 ):
     """With the clock set a week before Session One, the next-session card lists every reference zone."""
     run_demo(runner, "--as-published")
-    monkeypatch.setattr("lms.learner.routes.now", lambda: datetime(2025, 4, 10, 12, 0, tzinfo=UTC))
+    monkeypatch.setattr("lms.readings.routes.now", lambda: datetime(2025, 4, 10, 12, 0, tzinfo=UTC))
     assert browser.login(learner_email("Asia/Singapore"), demo.DEMO_PASSWORD).status_code == 302
 
     page = browser.get("/learn/").get_data(as_text=True)

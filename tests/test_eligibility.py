@@ -7,8 +7,13 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
-from lms.models import Attendance, AuditEvent, Certificate, EligibilityException, ReadingProgress, Reflection, utcnow
+from lms.attendance.models import Attendance
+from lms.audit.models import AuditEvent
+from lms.certificates.models import Certificate, EligibilityException
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.readings.models import ReadingProgress
+from lms.reflections.models import Reflection
 from tests.conftest import aware, enrol, make_academy, make_reading, make_user
 
 # --- helpers, also used by test_certificates.py and test_verify.py ---------------------------

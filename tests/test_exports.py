@@ -5,9 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from lms.extensions import db
-from lms.models import Feedback, ReadingProgress, Reflection, ReflectionVersion, utcnow
-from lms.services import exports
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.readings.models import ReadingProgress
+from lms.reflections import exports
+from lms.reflections.models import Feedback, Reflection, ReflectionVersion
 from tests.conftest import aware, enrol, make_academy, make_reading, make_user
 
 TRICKY = 'She said "yes, of course",\nthen: Tromsø, 王小明; 100% — done.\r\nLast line.'

@@ -126,7 +126,7 @@ def test_database_going_away_gives_503_and_the_app_recovers(app, database_uri):
     assert response.status_code == 302
     assert "You marked this reading finished" in browser.get(f"/learn/readings/{reading.id}").get_data(as_text=True)
     with outage_app.app_context():
-        from lms.extensions import db
+        from lms.core.extensions import db
 
         db.engine.dispose()
 
@@ -156,7 +156,7 @@ def test_an_unexpected_error_shows_the_site_error_page_without_a_traceback(datab
     assert "Something went wrong on our side" in body
     assert "secret internal detail" not in body and "Traceback" not in body
     with crash_app.app_context():
-        from lms.extensions import db
+        from lms.core.extensions import db
 
         db.engine.dispose()
 

@@ -4,9 +4,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
-from lms.models import LiveSession, Reading, ReadingProgress, Reflection, utcnow
-from lms.services import learning
+from lms.academies.models import LiveSession
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.readings import services as learning
+from lms.readings.models import Reading, ReadingProgress
+from lms.reflections.models import Reflection
 from tests.conftest import aware, enrol, make_academy, make_reading, make_user
 
 

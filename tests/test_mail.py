@@ -9,9 +9,12 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
-from lms.models import OutgoingMail, ReadingProgress, Reflection, utcnow
-from lms.services import outbox
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.notifications import outbox
+from lms.notifications.models import OutgoingMail
+from lms.readings.models import ReadingProgress
+from lms.reflections.models import Reflection
 from tests.conftest import Inbox, enrol, free_port, make_academy, make_reading, make_user
 
 INVITATION_LINK = re.compile(r'value="(https?://[^"]*/auth/invitation/[^"]+)"')

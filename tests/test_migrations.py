@@ -9,17 +9,12 @@ from sqlalchemy import func, inspect, select
 
 from config import TestingConfig
 from lms import create_app
-from lms.extensions import db
-from lms.models import (
-    Academy,
-    Enrolment,
-    LiveSession,
-    Reading,
-    ReadingProgress,
-    Reflection,
-    User,
-    utcnow,
-)
+from lms.academies.models import Academy, Enrolment, LiveSession
+from lms.accounts.models import User
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.readings.models import Reading, ReadingProgress
+from lms.reflections.models import Reflection
 
 COUNTED = (Academy, LiveSession, Reading, User, Enrolment, ReadingProgress, Reflection)
 

@@ -9,8 +9,10 @@ import pytest
 from flask import Flask
 
 from lms import LMS
-from lms.extensions import db
-from lms.models import ReadingProgress, Reflection, utcnow
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.readings.models import ReadingProgress
+from lms.reflections.models import Reflection
 from tests.conftest import CSRF_INPUT, PASSWORD, enrol, make_academy, make_reading, make_user
 
 

@@ -9,8 +9,11 @@ from sqlalchemy import select
 
 from config import TestingConfig
 from lms import create_app
-from lms.extensions import db
-from lms.models import Academy, LiveSession, Reading, ReadingProgress, Reflection, utcnow
+from lms.academies.models import Academy, LiveSession
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.readings.models import Reading, ReadingProgress
+from lms.reflections.models import Reflection
 from tests.conftest import Browser, enrol, make_academy, make_reading, make_user
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pdfkit
 import pytest
 
-from lms import pdf
-from lms.pdf import RendererError, build_command, pdf_text, render_pdf, renderer_status, verify_text_present
+from lms.core import pdf
+from lms.core.pdf import RendererError, build_command, pdf_text, render_pdf, renderer_status, verify_text_present
 
 NAMES = [
     "Ingrid Solberg",

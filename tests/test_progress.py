@@ -4,8 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from lms.extensions import db
-from lms.models import Enrolment, ReadingProgress, Reflection, User, utcnow
+from lms.academies.models import Enrolment
+from lms.accounts.models import User
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.readings.models import ReadingProgress
+from lms.reflections.models import Reflection
 from tests.conftest import enrol, make_academy, make_reading, make_user
 
 ROW = re.compile(r'<th scope="row"><span class="learner-name">(.*?)</span>(.*?)</tr>', re.S)

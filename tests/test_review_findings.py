@@ -6,9 +6,13 @@ from sqlalchemy import select
 
 from config import ProductionConfig
 from lms import create_app
-from lms.extensions import db, limiter
-from lms.models import Academy, Attendance, Feedback, Reading, Reflection, ReflectionVersion, utcnow
-from lms.services import accounts
+from lms.academies.models import Academy
+from lms.accounts import services as accounts
+from lms.attendance.models import Attendance
+from lms.core.extensions import db, limiter
+from lms.core.types import utcnow
+from lms.readings.models import Reading
+from lms.reflections.models import Feedback, Reflection, ReflectionVersion
 from tests.conftest import enrol, make_academy, make_reading, make_user
 
 
@@ -23,16 +27,16 @@ def test_production_refuses_to_start_without_the_public_address():
 
 
 def test_mailed_links_never_use_the_host_the_request_named(app, monkeypatch):
-    from lms.services import mail
+    from lms.core import mail
 
     monkeypatch.setitem(app.config, "LMS_BASE_URL", "https://academy.example.org")
     with app.test_request_context("/auth/reset", headers={"Host": "attacker.example.net"}):
-        assert mail.absolute_url("lms.auth.reset_password", token="t") == "https://academy.example.org/auth/reset/t"
+        assert mail.absolute_url("lms.accounts.reset_password", token="t") == "https://academy.example.org/auth/reset/t"
     monkeypatch.setitem(app.config, "LMS_BASE_URL", "")
     monkeypatch.setitem(app.config, "ENV_NAME", "production")
     with app.test_request_context("/auth/reset", headers={"Host": "attacker.example.net"}):
         with pytest.raises(RuntimeError, match="LMS_BASE_URL"):
-            mail.absolute_url("lms.auth.reset_password", token="t")
+            mail.absolute_url("lms.accounts.reset_password", token="t")
 
 
 def test_attendance_cannot_be_recorded_for_a_session_still_to_come(browser):
@@ -119,7 +123,7 @@ def test_feedback_answers_the_text_the_facilitator_read(make_browser):
 
 
 def test_a_report_does_not_undo_a_present_recorded_by_hand():
-    from lms.services import attendance
+    from lms.attendance import services as attendance
 
     start = utcnow().replace(second=0, microsecond=0) - timedelta(days=1)
     academy = make_academy(first_start=start, home_timezone="UTC")

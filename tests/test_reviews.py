@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
-from lms.models import Feedback, OutgoingMail, Reflection, ReflectionVersion, utcnow
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.notifications.models import OutgoingMail
+from lms.reflections.models import Feedback, Reflection, ReflectionVersion
 from tests.conftest import enrol, make_academy, make_reading, make_user
 
 SECRET = "My private worry about the night shift"

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
-from lms.models import AccountToken, Enrolment, User
-from lms.services.accounts import parse_roster
-from lms.services.errors import RosterError
+from lms.academies.models import Enrolment
+from lms.accounts.models import AccountToken, User
+from lms.accounts.services import parse_roster
+from lms.core.exceptions import RosterError
+from lms.core.extensions import db
 from tests.conftest import make_academy, make_user
 
 # shared/ lies beside the repository, on a developer machine and in CI alike.

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from lms.extensions import db
-from lms.models import Certificate, OutgoingMail, Reflection, ReflectionVersion, utcnow
+from lms.certificates.models import Certificate
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.notifications.models import OutgoingMail
+from lms.reflections.models import Reflection, ReflectionVersion
 from tests.conftest import enrol, make_academy, make_reading, make_user
 
 PERSONAS = ("anonymous", "learner", "other_learner", "facilitator", "other_facilitator", "admin")
@@ -42,73 +45,73 @@ class Route:
 
 ROUTES = {
     "lms.static": Route("GET", "/static/lms/style.css", PUBLIC),
-    "lms.public.index": Route("GET", "/", {**SIGNED_IN}),
-    "lms.public.verify_form": Route("GET", "/verify", PUBLIC),
-    "lms.public.verify": Route("GET", "/verify/{certificate_code}", PUBLIC),
-    "lms.auth.login": Route("GET", "/auth/login", PUBLIC),
-    "lms.auth.logout": Route("POST", "/auth/logout", PUBLIC),
-    "lms.auth.request_reset": Route("GET", "/auth/reset", PUBLIC),
-    "lms.auth.invitation": Route("GET", "/auth/invitation/not-a-real-token", dict.fromkeys(PERSONAS, 410)),
-    "lms.auth.reset_password": Route("GET", "/auth/reset/not-a-real-token", dict.fromkeys(PERSONAS, 410)),
-    "lms.auth.account": Route("GET", "/auth/account", SIGNED_IN),
-    "lms.learner.dashboard": Route("GET", "/learn/", SIGNED_IN),
-    "lms.learner.reading": Route("GET", "/learn/readings/{reading}", ACADEMY_MEMBERS),
-    "lms.learner.set_finished": Route("POST", "/learn/readings/{reading}/finished", LEARNER_WRITES,
+    "lms.accounts.index": Route("GET", "/", {**SIGNED_IN}),
+    "lms.certificates.verify_form": Route("GET", "/verify", PUBLIC),
+    "lms.certificates.verify": Route("GET", "/verify/{certificate_code}", PUBLIC),
+    "lms.accounts.login": Route("GET", "/auth/login", PUBLIC),
+    "lms.accounts.logout": Route("POST", "/auth/logout", PUBLIC),
+    "lms.accounts.request_reset": Route("GET", "/auth/reset", PUBLIC),
+    "lms.accounts.invitation": Route("GET", "/auth/invitation/not-a-real-token", dict.fromkeys(PERSONAS, 410)),
+    "lms.accounts.reset_password": Route("GET", "/auth/reset/not-a-real-token", dict.fromkeys(PERSONAS, 410)),
+    "lms.accounts.account": Route("GET", "/auth/account", SIGNED_IN),
+    "lms.readings.dashboard": Route("GET", "/learn/", SIGNED_IN),
+    "lms.readings.reading": Route("GET", "/learn/readings/{reading}", ACADEMY_MEMBERS),
+    "lms.readings.set_finished": Route("POST", "/learn/readings/{reading}/finished", LEARNER_WRITES,
                                       {"finished": "yes"}),
-    "lms.learner.save_reflection": Route("POST", "/learn/readings/{reading}/reflection",
+    "lms.readings.save_reflection": Route("POST", "/learn/readings/{reading}/reflection",
                                          {**LEARNER_WRITES, "anonymous": 401}, {"body": "x", "action": "draft"}),
-    "lms.learner.session_calendar": Route("GET", "/learn/sessions/{session}.ics", ACADEMY_MEMBERS),
-    "lms.learner.certificates": Route("GET", "/learn/certificates", SIGNED_IN),
-    "lms.learner.certificate_pdf": Route("GET", "/learn/certificates/{certificate}.pdf", OWN_LEARNER),
-    "lms.facilitator.home": Route("GET", "/facilitate/", {**FACILITATORS, "other_facilitator": OK}),
-    "lms.facilitator.queue": Route("GET", "/facilitate/academies/{academy}/reviews", FACILITATORS),
-    "lms.facilitator.reflection": Route("GET", "/facilitate/reflections/{reflection}", FACILITATORS),
-    "lms.facilitator.save_feedback": Route("POST", "/facilitate/reflections/{reflection}", FACILITATORS,
+    "lms.academies.session_calendar": Route("GET", "/learn/sessions/{session}.ics", ACADEMY_MEMBERS),
+    "lms.certificates.mine": Route("GET", "/learn/certificates", SIGNED_IN),
+    "lms.certificates.my_pdf": Route("GET", "/learn/certificates/{certificate}.pdf", OWN_LEARNER),
+    "lms.reflections.home": Route("GET", "/facilitate/", {**FACILITATORS, "other_facilitator": OK}),
+    "lms.reflections.queue": Route("GET", "/facilitate/academies/{academy}/reviews", FACILITATORS),
+    "lms.reflections.reflection": Route("GET", "/facilitate/reflections/{reflection}", FACILITATORS),
+    "lms.reflections.save_feedback": Route("POST", "/facilitate/reflections/{reflection}", FACILITATORS,
                                            {"body": "", "action": "draft", "seen_edit_count": ""}),
-    "lms.facilitator.progress": Route("GET", "/facilitate/academies/{academy}/progress", FACILITATORS),
-    "lms.facilitator.progress_csv": Route("GET", "/facilitate/academies/{academy}/progress.csv", FACILITATORS),
-    "lms.facilitator.reflections_csv": Route("GET", "/facilitate/academies/{academy}/reflections.csv",
+    "lms.reflections.progress": Route("GET", "/facilitate/academies/{academy}/progress", FACILITATORS),
+    "lms.reflections.progress_csv": Route("GET", "/facilitate/academies/{academy}/progress.csv", FACILITATORS),
+    "lms.reflections.reflections_csv": Route("GET", "/facilitate/academies/{academy}/reflections.csv",
                                              FACILITATORS),
-    "lms.admin.index": Route("GET", "/admin/", ADMIN_ONLY),
-    "lms.admin.new_academy": Route("GET", "/admin/academies/new", ADMIN_ONLY),
-    "lms.admin.academy": Route("GET", "/admin/academies/{academy}", ADMIN_ONLY),
-    "lms.admin.edit_academy": Route("GET", "/admin/academies/{academy}/edit", ADMIN_ONLY),
-    "lms.admin.new_session": Route("GET", "/admin/academies/{academy}/sessions/new", ADMIN_ONLY),
-    "lms.admin.edit_session": Route("GET", "/admin/sessions/{session}/edit", ADMIN_ONLY),
-    "lms.admin.delete_session": Route("POST", "/admin/sessions/{spare_session}/delete", ADMIN_ONLY),
-    "lms.admin.new_reading": Route("GET", "/admin/academies/{academy}/readings/new", ADMIN_ONLY),
-    "lms.admin.edit_reading": Route("GET", "/admin/readings/{reading}/edit", ADMIN_ONLY),
-    "lms.admin.delete_reading": Route("POST", "/admin/readings/{spare_reading}/delete", ADMIN_ONLY),
-    "lms.admin.people": Route("GET", "/admin/academies/{academy}/people", ADMIN_ONLY),
-    "lms.admin.add_person": Route("POST", "/admin/academies/{academy}/people/add", ADMIN_ONLY, {}),
-    "lms.admin.import_roster": Route("POST", "/admin/academies/{academy}/people/import", ADMIN_ONLY, {}),
-    "lms.admin.new_link": Route("POST", "/admin/academies/{academy}/people/{learner}/link", ADMIN_ONLY),
-    "lms.admin.mail_outbox": Route("GET", "/admin/mail", ADMIN_ONLY),
-    "lms.admin.retry_mail": Route("POST", "/admin/mail/{mail}/retry", ADMIN_ONLY),
-    "lms.admin.audit_log": Route("GET", "/admin/audit", ADMIN_ONLY),
-    "lms.admin.attendance_grid": Route("GET", "/admin/sessions/{session}/attendance", ADMIN_ONLY),
-    "lms.admin.save_attendance": Route("POST", "/admin/sessions/{session}/attendance", ADMIN_ONLY, {}),
-    "lms.admin.bulk_attendance": Route("POST", "/admin/sessions/{session}/attendance/bulk", ADMIN_ONLY,
+    "lms.academies.index": Route("GET", "/admin/", ADMIN_ONLY),
+    "lms.academies.new_academy": Route("GET", "/admin/academies/new", ADMIN_ONLY),
+    "lms.academies.academy": Route("GET", "/admin/academies/{academy}", ADMIN_ONLY),
+    "lms.academies.edit_academy": Route("GET", "/admin/academies/{academy}/edit", ADMIN_ONLY),
+    "lms.academies.new_session": Route("GET", "/admin/academies/{academy}/sessions/new", ADMIN_ONLY),
+    "lms.academies.edit_session": Route("GET", "/admin/sessions/{session}/edit", ADMIN_ONLY),
+    "lms.academies.delete_session": Route("POST", "/admin/sessions/{spare_session}/delete", ADMIN_ONLY),
+    "lms.readings.new_reading": Route("GET", "/admin/academies/{academy}/readings/new", ADMIN_ONLY),
+    "lms.readings.edit_reading": Route("GET", "/admin/readings/{reading}/edit", ADMIN_ONLY),
+    "lms.readings.delete_reading": Route("POST", "/admin/readings/{spare_reading}/delete", ADMIN_ONLY),
+    "lms.academies.people": Route("GET", "/admin/academies/{academy}/people", ADMIN_ONLY),
+    "lms.academies.add_person": Route("POST", "/admin/academies/{academy}/people/add", ADMIN_ONLY, {}),
+    "lms.academies.import_roster": Route("POST", "/admin/academies/{academy}/people/import", ADMIN_ONLY, {}),
+    "lms.academies.new_link": Route("POST", "/admin/academies/{academy}/people/{learner}/link", ADMIN_ONLY),
+    "lms.notifications.outbox": Route("GET", "/admin/mail", ADMIN_ONLY),
+    "lms.notifications.retry": Route("POST", "/admin/mail/{mail}/retry", ADMIN_ONLY),
+    "lms.audit.log": Route("GET", "/admin/audit", ADMIN_ONLY),
+    "lms.attendance.grid": Route("GET", "/admin/sessions/{session}/attendance", ADMIN_ONLY),
+    "lms.attendance.save": Route("POST", "/admin/sessions/{session}/attendance", ADMIN_ONLY, {}),
+    "lms.attendance.bulk": Route("POST", "/admin/sessions/{session}/attendance/bulk", ADMIN_ONLY,
                                        {"status": "present", "scope": "unrecorded"}),
-    "lms.admin.preview_attendance_import": Route("POST", "/admin/sessions/{session}/attendance/import",
+    "lms.attendance.preview_import": Route("POST", "/admin/sessions/{session}/attendance/import",
                                                  ADMIN_ONLY, {}),
-    "lms.admin.confirm_attendance_import": Route("POST", "/admin/sessions/{session}/attendance/import/confirm",
+    "lms.attendance.confirm_import": Route("POST", "/admin/sessions/{session}/attendance/import/confirm",
                                                  ADMIN_ONLY, {"file_b64": "", "file_timezone": "UTC"}),
-    "lms.admin.certificates": Route("GET", "/admin/academies/{academy}/certificates", ADMIN_ONLY),
-    "lms.admin.certificates_zip": Route("GET", "/admin/academies/{academy}/certificates.zip", ADMIN_ONLY),
-    "lms.admin.issue_all_certificates": Route("POST", "/admin/academies/{academy}/certificates/issue",
+    "lms.certificates.academy": Route("GET", "/admin/academies/{academy}/certificates", ADMIN_ONLY),
+    "lms.certificates.zip": Route("GET", "/admin/academies/{academy}/certificates.zip", ADMIN_ONLY),
+    "lms.certificates.issue_all": Route("POST", "/admin/academies/{academy}/certificates/issue",
                                               ADMIN_ONLY),
-    "lms.admin.issue_certificate": Route("POST", "/admin/academies/{academy}/certificates/issue/{learner}",
+    "lms.certificates.issue": Route("POST", "/admin/academies/{academy}/certificates/issue/{learner}",
                                          ADMIN_ONLY),
-    "lms.admin.grant_exception": Route("POST", "/admin/academies/{academy}/certificates/exception/{learner}",
+    "lms.certificates.grant_exception": Route("POST", "/admin/academies/{academy}/certificates/exception/{learner}",
                                        ADMIN_ONLY, {"reason": ""}),
-    "lms.admin.withdraw_exception": Route(
+    "lms.certificates.withdraw_exception": Route(
         "POST", "/admin/academies/{academy}/certificates/exception/{learner}/withdraw", ADMIN_ONLY),
-    "lms.admin.revoke_certificate": Route("POST", "/admin/certificates/{certificate}/revoke", ADMIN_ONLY,
+    "lms.certificates.revoke": Route("POST", "/admin/certificates/{certificate}/revoke", ADMIN_ONLY,
                                           {"reason": ""}),
-    "lms.admin.reissue_certificate": Route("POST", "/admin/certificates/{certificate}/reissue", ADMIN_ONLY,
+    "lms.certificates.reissue": Route("POST", "/admin/certificates/{certificate}/reissue", ADMIN_ONLY,
                                            {"name_as_printed": ""}),
-    "lms.admin.certificate_pdf": Route("GET", "/admin/certificates/{certificate}.pdf", ADMIN_ONLY),
+    "lms.certificates.pdf": Route("GET", "/admin/certificates/{certificate}.pdf", ADMIN_ONLY),
 }
 
 
@@ -183,7 +186,7 @@ def test_each_persona_gets_what_the_table_says(make_browser, world, persona):
     people, objects_a, _ = world
     failures = []
     for endpoint, route in ROUTES.items():
-        if route.method == "POST" and endpoint == "lms.auth.logout":
+        if route.method == "POST" and endpoint == "lms.accounts.logout":
             continue  # signing out here would end the persona's session for the rest of the walk
         browser = make_browser()
         if persona != "anonymous":
@@ -202,7 +205,7 @@ def test_ids_from_another_academy_are_refused_on_every_route_that_takes_one(make
     browser.login(people[persona])
     failures = []
     for endpoint, route in ROUTES.items():
-        if "{" not in route.url or endpoint == "lms.public.verify":
+        if "{" not in route.url or endpoint == "lms.certificates.verify":
             continue  # the verification page is public by design, whatever the code
         got = _outcome(_visit(browser, route, objects_b))
         if got not in (403, 404):

@@ -1,7 +1,7 @@
 """Login sessions: a new one at sign-in, and logout or a new password ends every other one."""
-from lms.extensions import db
-from lms.models import User
-from lms.services import accounts
+from lms.accounts import services as accounts
+from lms.accounts.models import User
+from lms.core.extensions import db
 from tests.conftest import PASSWORD, make_user
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -93,7 +93,7 @@ def test_private_pages_are_not_cached(browser):
 
 
 def test_failed_sign_ins_are_rate_limited_without_revealing_anything(app, make_browser, monkeypatch):
-    from lms.extensions import limiter
+    from lms.core.extensions import limiter
 
     limiter.reset()
     monkeypatch.setitem(app.config, "LMS_LOGIN_RATE_LIMIT", "3 per minute")
@@ -112,7 +112,7 @@ def test_failed_sign_ins_are_rate_limited_without_revealing_anything(app, make_b
 
 
 def test_successful_sign_ins_do_not_count(app, make_browser, monkeypatch):
-    from lms.extensions import limiter
+    from lms.core.extensions import limiter
 
     limiter.reset()
     monkeypatch.setitem(app.config, "LMS_LOGIN_RATE_LIMIT", "2 per minute")
@@ -123,8 +123,8 @@ def test_successful_sign_ins_do_not_count(app, make_browser, monkeypatch):
 
 def test_a_forged_form_is_not_one_click_from_going_through(browser):
     """A POST without a token from elsewhere shows what it carried, but offers no form to resend it."""
-    from lms.extensions import db as database
-    from lms.models import Enrolment
+    from lms.academies.models import Enrolment
+    from lms.core.extensions import db as database
     from tests.conftest import make_academy
 
     admin = make_user("Ada Admin", is_admin=True)

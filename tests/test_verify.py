@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lms.extensions import db, limiter
-from lms.models import Certificate, Reflection
-from lms.pdf import verify_text_present
-from lms.services import certificates
+from lms.certificates import services as certificates
+from lms.certificates.models import Certificate
+from lms.core.extensions import db, limiter
+from lms.core.pdf import verify_text_present
+from lms.reflections.models import Reflection
 from tests.conftest import make_reading
 from tests.test_eligibility import eligible_learner, published_academy, sign_in_admin, text_of
 

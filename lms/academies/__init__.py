@@ -1,0 +1,1 @@
+"""Academies: their details, live sessions, enrolments and roster, and calendar files."""

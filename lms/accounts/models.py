@@ -1,0 +1,80 @@
+"""People and their one-time account links (invitations and password resets)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.extensions import db
+from lms.core.types import UTCDateTime, utcnow
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "lms_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased: people type their address in whatever case they like.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every login session; bumping it (logout, a new password) ends all of them at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    enrolments: Mapped[list[Enrolment]] = relationship(  # noqa: F821
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.is_active_account
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def enrolment_in(self, academy_id: int):
+        for enrolment in self.enrolments:
+            if enrolment.academy_id == academy_id:
+                return enrolment
+        return None
+
+    def is_learner_in(self, academy_id: int) -> bool:
+        enrolment = self.enrolment_in(academy_id)
+        return enrolment is not None and enrolment.role == "learner"
+
+    @property
+    def facilitates_any(self) -> bool:
+        return any(enrolment.role == "facilitator" for enrolment in self.enrolments)
+
+    def can_view_academy(self, academy_id: int) -> bool:
+        return self.is_admin or self.enrolment_in(academy_id) is not None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class AccountToken(db.Model):
+    """A one-time link: only its SHA-256 is stored, so a database leak reveals no usable link."""
+
+    __tablename__ = "lms_account_tokens"
+
+    PURPOSES = ("invitation", "reset")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at

@@ -1,0 +1,195 @@
+"""Routes for signing in and out, one-time links, and the account page."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+
+from lms.accounts import services as accounts
+from lms.accounts.forms import AccountForm, ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
+from lms.accounts.identity import SESSION_VERSION_KEY
+from lms.accounts.models import User
+from lms.core import mail
+from lms.core.exceptions import DomainError
+from lms.core.extensions import db, limiter, login_manager
+from lms.core.web import is_safe_next, now
+from lms.readings import services as learning
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+def home_for(user) -> str:
+    return url_for("lms.academies.index") if user.is_admin else url_for("lms.readings.dashboard")
+
+
+def _start_session(user) -> None:
+    # A fresh session at sign-in: nothing from before (a planted session) carries over.
+    session.clear()
+    login_user(user)
+    session[SESSION_VERSION_KEY] = user.session_version
+
+
+def end_all_sessions(user) -> None:
+    """Every login session of this user, on every device, stops working (the caller commits)."""
+    user.session_version += 1
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send the visitor to sign in, carrying a reflection they were saving so it is not lost."""
+    if request.method == "POST" and request.endpoint == "lms.readings.save_reflection":
+        form = LoginForm(
+            formdata=None,
+            next=url_for("lms.readings.reading", reading_id=request.view_args["reading_id"]),
+            carry_reading=str(request.view_args["reading_id"]),
+            carry_body=request.form.get("body", ""),
+        )
+        flash("You were signed out. Sign in again and your reflection will be saved as a draft.", "info")
+        return render_template("lms/accounts/login.html", form=form), 401
+    flash(login_manager.login_message, "info")
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("lms.accounts.login", next=target.rstrip("?") if target else None))
+
+
+def _failed(response) -> bool:
+    """Only refused sign-ins count against the limits; a success is a redirect."""
+    return response.status_code != 302
+
+
+def _email_and_address() -> str:
+    return f"{get_remote_address()}|{(request.form.get('email') or '').strip().lower()}"
+
+
+@bp.route("/auth/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LMS_LOGIN_RATE_LIMIT"], key_func=_email_and_address,
+               methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LMS_LOGIN_IP_RATE_LIMIT"], methods=["POST"], deduct_when=_failed)
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        if current_user.is_authenticated:
+            return redirect(home_for(current_user))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            # One message for a wrong password and an unknown email alike.
+            flash("That email and password do not match an account.", "error")
+            form.password.data = ""
+            return render_template("lms/accounts/login.html", form=form), 200
+        _start_session(user)
+        if form.carry_reading.data and form.carry_reading.data.isdigit():
+            return _save_carried_reflection(user, int(form.carry_reading.data), form.carry_body.data or "")
+        target = form.next.data
+        return redirect(target if is_safe_next(target) else home_for(user))
+    return render_template("lms/accounts/login.html", form=form)
+
+
+def _save_carried_reflection(user, reading_id: int, body: str):
+    try:
+        reading = learning.load_reading(user, reading_id)
+        learning.save_reflection(user, reading, body, submit=False, now=now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Your reflection could not be saved: {error.message} Here is your text to copy.", "error")
+        return render_template("lms/accounts/carried_text.html", body=body)
+    flash("You are signed in again, and your reflection was saved as a draft.", "success")
+    return redirect(url_for("lms.readings.reading", reading_id=reading_id) + "#reflection")
+
+
+@bp.route("/auth/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        end_all_sessions(current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("lms.accounts.login"))
+
+
+def _set_password_page(token: str, purpose: str):
+    record = accounts.find_usable_token(token)
+    if record is None or record.purpose != purpose:
+        return render_template("lms/accounts/link_expired.html", purpose=purpose), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.use_token_to_set_password(token, form.password.data)
+        except DomainError as error:
+            form.password.errors = [*form.password.errors, error.message]
+            return render_template("lms/accounts/set_password.html", form=form, user=record.user, purpose=purpose)
+        _start_session(user)
+        flash("Your password is set. Welcome!" if purpose == "invitation" else "Your password is changed.", "success")
+        return redirect(home_for(user))
+    return render_template("lms/accounts/set_password.html", form=form, user=record.user, purpose=purpose)
+
+
+@bp.route("/auth/invitation/<token>", methods=["GET", "POST"])
+def invitation(token):
+    return _set_password_page(token, "invitation")
+
+
+@bp.route("/auth/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    return _set_password_page(token, "reset")
+
+
+@bp.route("/auth/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LMS_RESET_RATE_LIMIT"], key_func=_email_and_address, methods=["POST"])
+@limiter.limit(lambda: current_app.config["LMS_RESET_IP_RATE_LIMIT"], methods=["POST"])
+def request_reset():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        if user is not None and user.is_active:
+            purpose = "reset" if user.has_password else "invitation"
+            token = accounts.issue_token(user, purpose)
+            db.session.commit()
+            # Queued for send-due-mail rather than sent now: an SMTP exchange inside this request
+            # would make a known address answer slower than an unknown one.
+            mail.send_account_link(user, token, purpose, send_now=not mail.mail_is_configured())
+        # The same answer whether or not the address has an account.
+        flash(
+            "If that address has an account, a link to set a new password is on its way. "
+            "If nothing arrives, ask the academy's organiser for a new link.",
+            "info",
+        )
+        return redirect(url_for("lms.accounts.login"))
+    return render_template("lms/accounts/request_reset.html", form=form)
+
+
+@bp.route("/auth/account", methods=["GET", "POST"])
+@login_required
+def account():
+    details = AccountForm(prefix="details", obj=current_user)
+    password_form = ChangePasswordForm(prefix="password")
+    if "details-full_name" in request.form and details.validate_on_submit():
+        current_user.full_name = " ".join(details.full_name.data.split())
+        current_user.timezone = details.timezone.data
+        db.session.commit()
+        flash("Your details are saved.", "success")
+        return redirect(url_for("lms.accounts.account"))
+    if "password-password" in request.form and password_form.validate_on_submit():
+        if accounts.authenticate(current_user.email, password_form.current_password.data) is None:
+            password_form.current_password.errors = ["That is not your current password."]
+        else:
+            try:
+                accounts.set_password(current_user, password_form.password.data)
+            except DomainError as error:
+                password_form.password.errors = [error.message]
+            else:
+                # A new password ends every other session; this one carries on.
+                end_all_sessions(current_user)
+                db.session.commit()
+                session[SESSION_VERSION_KEY] = current_user.session_version
+                flash("Your password is changed. You are signed out everywhere else.", "success")
+                return redirect(url_for("lms.accounts.account"))
+    return render_template("lms/accounts/account.html", details=details, password_form=password_form)
+
+
+@bp.route("/")
+def index():
+    """The front door: sends each visitor where they belong."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("lms.accounts.login"))
+    return redirect(home_for(current_user))

@@ -1,0 +1,354 @@
+"""People: adding and enrolling them, roster imports, passwords, invitation and reset links."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.academies.models import ROLES, Academy, Enrolment
+from lms.accounts.models import AccountToken, User
+from lms.audit import services as audit
+from lms.core.exceptions import DomainError, RosterError
+from lms.core.extensions import db
+from lms.core.timezones import is_offered_zone
+from lms.core.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 8
+# Long passphrases are welcome; the cap only stops a megabyte "password" from tying up the hasher.
+MAX_PASSWORD_LENGTH = 1024
+ROSTER_COLUMNS = ("full_name", "email", "role", "timezone", "group")
+
+
+# --- emails and passwords -------------------------------------------------------------------
+
+def normalise_email(raw: str) -> str:
+    """Check an address's shape and return it lower-cased, the form it is stored and compared in."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise DomainError("Enter an email address.", field="email")
+    try:
+        checked = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise DomainError(f"{raw} is not a valid email address: {error}", field="email") from None
+    return checked.normalized.lower()
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn ships a ranked list of the 30,000 most common leaked passwords.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, user: User | None = None) -> str | None:
+    """Why a new password is refused, or None. Length and commonness only: no composition rules."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(lowered)) < 3:
+        return "That password is one of the most common ones, so it is easy to guess. Choose another."
+    if user is not None and lowered in {user.email, user.email.split("@")[0]}:
+        return "Do not use your email address as your password."
+    return None
+
+
+def set_password(user: User, password: str) -> None:
+    problem = password_problem(password, user)
+    if problem:
+        raise DomainError(problem, field="password")
+    method = current_app.config["LMS_PASSWORD_HASH_METHOD"]
+    user.password_hash = generate_password_hash(password, method=method)
+
+
+# A hash to compare against when the email is unknown, so both paths take the same time.
+_UNKNOWN_USER_HASH = None
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user with this email and password, or None; never says which of the two was wrong."""
+    global _UNKNOWN_USER_HASH
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None or user.password_hash is None or not user.is_active:
+        if _UNKNOWN_USER_HASH is None:
+            method = current_app.config["LMS_PASSWORD_HASH_METHOD"]
+            _UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(8), method=method)
+        check_password_hash(_UNKNOWN_USER_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC") -> User:
+    email = normalise_email(email)
+    if not is_offered_zone(timezone):
+        raise DomainError(f"{timezone} is not a time zone name like Europe/London.", field="timezone")
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, full_name=full_name.strip() or email, timezone=timezone)
+    set_password(user, password)  # before anything is added: a refused password saves nothing
+    user.is_admin = True
+    db.session.add(user)
+    db.session.commit()
+    log.info("admin account %s created or promoted", user.email)
+    return user
+
+
+# --- one-time links --------------------------------------------------------------------------
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, purpose: str) -> str:
+    """Make a new one-time link token for `user`; the raw token is returned once and never stored."""
+    if purpose not in AccountToken.PURPOSES:
+        raise ValueError(purpose)
+    if purpose == "invitation":
+        lifetime = timedelta(days=current_app.config["LMS_INVITATION_DAYS"])
+    else:
+        lifetime = timedelta(hours=current_app.config["LMS_RESET_HOURS"])
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountToken(
+            user=user,
+            purpose=purpose,
+            token_hash=_hash_token(token),
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    return token
+
+
+def find_usable_token(token: str) -> AccountToken | None:
+    record = db.session.scalar(select(AccountToken).where(AccountToken.token_hash == _hash_token(token or "")))
+    if record is None or not record.is_usable(utcnow()) or not record.user.is_active:
+        return None
+    return record
+
+
+def use_token_to_set_password(token: str, password: str) -> User:
+    """Set a password through a one-time link. The link is spent, and so are the user's others."""
+    record = find_usable_token(token)
+    if record is None:
+        raise DomainError("This link has expired or has already been used. Ask for a new one.")
+    user = record.user
+    set_password(user, password)
+    # Whoever knew the old password is signed out everywhere.
+    user.session_version += 1
+    now = utcnow()
+    # Conditional update: of two simultaneous uses of one link, only one succeeds.
+    spent = db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == record.id, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise DomainError("This link has already been used. Ask for a new one.")
+    db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    db.session.commit()
+    log.info("password set through a %s link by %s", record.purpose, user.email)
+    return user
+
+
+# --- adding people ---------------------------------------------------------------------------
+
+@dataclass
+class Person:
+    """One person to enrol, already checked."""
+
+    full_name: str
+    email: str
+    role: str
+    timezone: str
+    group: str = ""
+
+
+@dataclass
+class EnrolmentResult:
+    created: list[User] = field(default_factory=list)
+    enrolled_existing: list[User] = field(default_factory=list)
+    already_enrolled: list[User] = field(default_factory=list)
+    role_changed: list[User] = field(default_factory=list)
+    # user id -> raw invitation token, for people who were sent a new invitation
+    invitations: dict[int, str] = field(default_factory=dict)
+
+
+def check_person(full_name: str, email: str, role: str, timezone: str, group: str = "") -> Person:
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise DomainError("Enter the person's full name.", field="full_name")
+    if len(full_name) > 200:
+        raise DomainError("A name can be at most 200 characters.", field="full_name")
+    email = normalise_email(email)
+    role = (role or "").strip().lower()
+    if role not in ROLES:
+        raise DomainError(f"Role must be learner or facilitator, not {role or 'empty'}.", field="role")
+    timezone = (timezone or "").strip()
+    if not is_offered_zone(timezone):
+        raise DomainError(
+            f"{timezone or 'An empty time zone'} is not a time zone name like Europe/London.",
+            field="timezone",
+        )
+    group = " ".join((group or "").split())
+    if len(group) > 100:
+        raise DomainError("A group name can be at most 100 characters.", field="group")
+    return Person(full_name, email, role, timezone, group)
+
+
+def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentResult:
+    """Create accounts for new emails, enrol everyone, invite those without a password. One commit."""
+    result = EnrolmentResult()
+    emails = [person.email for person in people]
+    existing = {
+        user.email: user
+        for user in db.session.scalars(select(User).where(User.email.in_(emails)))
+    }
+    enrolments = {
+        enrolment.user_id: enrolment
+        for enrolment in db.session.scalars(
+            select(Enrolment).where(Enrolment.academy_id == academy.id)
+        )
+    }
+    for person in people:
+        user = existing.get(person.email)
+        if user is None:
+            user = User(email=person.email, full_name=person.full_name, timezone=person.timezone)
+            db.session.add(user)
+            db.session.flush()
+            result.created.append(user)
+        enrolment = enrolments.get(user.id)
+        if enrolment is None:
+            db.session.add(
+                Enrolment(user=user, academy=academy, role=person.role, group_name=person.group)
+            )
+            if user not in result.created:
+                result.enrolled_existing.append(user)
+        elif enrolment.role != person.role or enrolment.group_name != person.group:
+            enrolment.role = person.role
+            enrolment.group_name = person.group
+            result.role_changed.append(user)
+        else:
+            result.already_enrolled.append(user)
+        if not user.has_password and (user in result.created or user in result.enrolled_existing):
+            result.invitations[user.id] = issue_token(user, "invitation")
+    audit.record(
+        by, "people.enrol", f"academy {academy.id}",
+        f"{len(result.created)} new, {len(result.enrolled_existing)} existing enrolled, "
+        f"{len(result.role_changed)} changed, {len(result.already_enrolled)} unchanged",
+    )
+    db.session.commit()
+    log.info(
+        "%d people enrolled in academy %s (%d new accounts) by %s",
+        len(result.created) + len(result.enrolled_existing),
+        academy.id,
+        len(result.created),
+        by.email,
+    )
+    return result
+
+
+def new_invitation(user: User, by: User) -> str:
+    """A fresh link for `user`; their earlier unused links stop working (one may have gone astray)."""
+    db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    token = issue_token(user, "invitation" if not user.has_password else "reset")
+    audit.record(by, "people.new_link", f"user {user.id}", user.email)
+    db.session.commit()
+    log.info("new account link for user %s made by %s", user.id, by.email)
+    return token
+
+
+# --- roster import ---------------------------------------------------------------------------
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    raise RosterError([(0, "The file is not UTF-8 text. In your spreadsheet, save it as 'CSV UTF-8'.")])
+
+
+def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
+    """Read a roster CSV; every bad row is reported with its line number, and nothing is half-read."""
+    if not data.strip():
+        raise RosterError([(0, "The file is empty.")])
+    text = _decode(data)
+    # Spreadsheets save with commas, or semicolons where the comma is the decimal sign.
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
+    try:
+        header = [column.strip().lower().replace(" ", "_") for column in next(reader)]
+    except StopIteration:
+        raise RosterError([(0, "The file is empty.")]) from None
+    missing = [column for column in ("full_name", "email") if column not in header]
+    if missing:
+        raise RosterError(
+            [(1, f"The first line must name the columns {', '.join(ROSTER_COLUMNS)}; "
+                 f"missing: {', '.join(missing)}.")]
+        )
+    problems: list[tuple[int, str]] = []
+    people: list[Person] = []
+    first_line_of: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(header):
+            problems.append((line, f"{len(row)} values but only {len(header)} columns."))
+            continue
+        values = dict(zip(header, row, strict=False))  # short rows: missing cells are empty
+        try:
+            person = check_person(
+                values.get("full_name", ""),
+                values.get("email", ""),
+                values.get("role", "") or "learner",
+                values.get("timezone", "") or default_timezone,
+                values.get("group", ""),
+            )
+        except DomainError as error:
+            problems.append((line, error.message))
+            continue
+        if person.email in first_line_of:
+            problems.append((line, f"{person.email} is already on line {first_line_of[person.email]}."))
+            continue
+        first_line_of[person.email] = line
+        people.append(person)
+    if problems:
+        raise RosterError(problems)
+    if not people:
+        raise RosterError([(0, "The file has a header line but no people.")])
+    return people
+
+
+def import_roster(academy: Academy, data: bytes, by: User) -> EnrolmentResult:
+    people = parse_roster(data, academy.home_timezone)
+    return enrol_people(academy, people, by)
+

@@ -1,0 +1,1 @@
+"""Attendance: the grid per live session, and importing Zoom and Teams reports."""

@@ -1,0 +1,15 @@
+"""The admin's audit log: who did what, newest first."""
+from flask import Blueprint, render_template, request
+
+from lms.audit import services as audit
+from lms.core.web import admin_required
+
+bp = Blueprint("audit", __name__, template_folder="templates")
+
+
+@bp.route("/admin/audit")
+@admin_required
+def log():
+    page = request.args.get("page", 1, type=int)
+    events, pages = audit.recent(page)
+    return render_template("lms/audit/log.html", events=events, page=min(max(page, 1), pages), pages=pages)

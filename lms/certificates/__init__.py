@@ -1,0 +1,1 @@
+"""Certificates of attendance: eligibility, issuing, storage, downloads and public verification."""

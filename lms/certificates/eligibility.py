@@ -1,0 +1,291 @@
+"""Who may have a certificate: each learner's checklist against the academy's rule, and exceptions."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import defer, joinedload
+
+from lms.academies.models import Academy, Enrolment, LiveSession
+from lms.accounts.models import User
+from lms.attendance.models import Attendance
+from lms.audit import services as audit
+from lms.certificates.models import Certificate, EligibilityException
+from lms.core.exceptions import DomainError
+from lms.core.extensions import db
+from lms.core.timezones import zone
+from lms.core.types import utcnow
+from lms.readings.models import Reading, ReadingProgress
+from lms.reflections.models import Reflection
+
+log = logging.getLogger(__name__)
+
+MAX_REASON_CHARACTERS = 2000
+
+ATTENDANCE_NOTES = {
+    "absent": "Recorded as absent.",
+    "excused": "Excused absence: this does not count as attended unless an admin grants an exception.",
+    None: "No attendance recorded yet.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One line of the checklist: what is asked, whether it is met, and why not."""
+
+    kind: str  # "sessions", "session", "reading" or "reflection"
+    label: str
+    met: bool
+    note: str = ""
+
+
+@dataclass
+class Eligibility:
+    """One learner measured against one academy's rule."""
+
+    user_id: int
+    name: str
+    email: str
+    requirements: list[Requirement]
+    exception: EligibilityException | None = None
+    # Every certificate issued to this learner in this academy, newest first (without the PDF bytes).
+    certificates: list[Certificate] = field(default_factory=list)
+
+    @property
+    def rules_met(self) -> bool:
+        return all(requirement.met for requirement in self.requirements)
+
+    @property
+    def eligible(self) -> bool:
+        return self.rules_met or self.exception is not None
+
+    @property
+    def missing(self) -> list[Requirement]:
+        return [requirement for requirement in self.requirements if not requirement.met]
+
+    @property
+    def met_count(self) -> int:
+        return sum(1 for requirement in self.requirements if requirement.met)
+
+    @property
+    def valid_certificate(self) -> Certificate | None:
+        return next((c for c in self.certificates if c.status == "valid"), None)
+
+    @property
+    def latest_certificate(self) -> Certificate | None:
+        return self.certificates[0] if self.certificates else None
+
+    @property
+    def was_revoked(self) -> bool:
+        """The newest certificate was revoked: issuing to everyone must not quietly undo that."""
+        latest = self.latest_certificate
+        return latest is not None and latest.status == "revoked"
+
+    @property
+    def awaits_certificate(self) -> bool:
+        """Eligible, has no valid certificate, and was not deliberately revoked."""
+        return self.eligible and self.valid_certificate is None and not self.was_revoked
+
+
+def session_date(live_session: LiveSession, home_timezone: str) -> str:
+    """'17 April 2025': the day the session took place in the academy's home zone."""
+    local = live_session.starts_at.astimezone(zone(home_timezone))
+    return f"{local.day} {local:%B %Y}"
+
+
+def _checklist(
+    academy: Academy,
+    sessions: list[LiveSession],
+    readings: list[Reading],
+    attendance: dict[tuple[int, int], str],
+    finished: set[tuple[int, int]],
+    reflections: dict[tuple[int, int], str],
+    user_id: int,
+) -> list[Requirement]:
+    requirements = []
+    if not sessions:
+        requirements.append(
+            Requirement("sessions", "Attend every live session", False, "The academy has no live sessions yet.")
+        )
+    for live_session in sessions:
+        status = attendance.get((live_session.id, user_id))
+        label = f"Attended {live_session.title} ({session_date(live_session, academy.home_timezone)})"
+        requirements.append(Requirement("session", label, status == "present", ATTENDANCE_NOTES.get(status, "")))
+    if academy.require_readings:
+        for reading in readings:
+            done = (user_id, reading.id) in finished
+            requirements.append(
+                Requirement("reading", f"Finished the reading “{reading.title}”", done, "" if done else "Not finished yet.")
+            )
+    if academy.require_reflections:
+        for reading in readings:
+            if not reading.has_reflection:
+                continue
+            status = reflections.get((user_id, reading.id))
+            submitted = status is not None and status != "draft"
+            note = "" if submitted else ("Saved as a draft, not submitted." if status == "draft" else "Not started.")
+            requirements.append(
+                Requirement("reflection", f"Submitted the reflection on “{reading.title}”", submitted, note)
+            )
+    return requirements
+
+
+def _load(academy: Academy, user_id: int | None) -> list[Eligibility]:
+    """Everyone's (or one learner's) checklist, in the same eight queries whatever the numbers."""
+    learner_query = (
+        select(User.id, User.full_name, User.email)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.academy_id == academy.id, Enrolment.role == "learner")
+    )
+    if user_id is not None:
+        learner_query = learner_query.where(User.id == user_id)
+    learners = db.session.execute(learner_query).all()
+
+    def only_learner(column):
+        return [column == user_id] if user_id is not None else []
+
+    sessions = list(
+        db.session.scalars(
+            select(LiveSession).where(LiveSession.academy_id == academy.id).order_by(LiveSession.starts_at)
+        )
+    )
+    readings = list(
+        db.session.scalars(
+            select(Reading).where(Reading.academy_id == academy.id).order_by(Reading.position, Reading.id)
+        )
+    )
+    attendance = {
+        (session_id, learner_id): status
+        for session_id, learner_id, status in db.session.execute(
+            select(Attendance.live_session_id, Attendance.user_id, Attendance.status)
+            .join(LiveSession, LiveSession.id == Attendance.live_session_id)
+            .where(LiveSession.academy_id == academy.id, *only_learner(Attendance.user_id))
+        )
+    }
+    finished = {
+        (learner_id, reading_id)
+        for learner_id, reading_id in db.session.execute(
+            select(ReadingProgress.user_id, ReadingProgress.reading_id)
+            .join(Reading, Reading.id == ReadingProgress.reading_id)
+            .where(
+                Reading.academy_id == academy.id,
+                ReadingProgress.finished_at.is_not(None),
+                *only_learner(ReadingProgress.user_id),
+            )
+        )
+    }
+    reflections = {
+        (learner_id, reading_id): status
+        for learner_id, reading_id, status in db.session.execute(
+            select(Reflection.user_id, Reflection.reading_id, Reflection.status)
+            .join(Reading, Reading.id == Reflection.reading_id)
+            .where(Reading.academy_id == academy.id, *only_learner(Reflection.user_id))
+        )
+    }
+    exceptions = {
+        exception.user_id: exception
+        for exception in db.session.scalars(
+            select(EligibilityException)
+            .where(EligibilityException.academy_id == academy.id, *only_learner(EligibilityException.user_id))
+            .options(joinedload(EligibilityException.granted_by))
+        )
+    }
+    certificates: dict[int, list[Certificate]] = {}
+    for certificate in db.session.scalars(
+        select(Certificate)
+        .where(Certificate.academy_id == academy.id, *only_learner(Certificate.user_id))
+        # The PDF bytes stay in the database: a table of hundreds of learners needs none of them.
+        .options(defer(Certificate.pdf))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    ):
+        certificates.setdefault(certificate.user_id, []).append(certificate)
+
+    found = [
+        Eligibility(
+            user_id=learner_id,
+            name=name,
+            email=email,
+            requirements=_checklist(academy, sessions, readings, attendance, finished, reflections, learner_id),
+            exception=exceptions.get(learner_id),
+            certificates=certificates.get(learner_id, []),
+        )
+        for learner_id, name, email in learners
+    ]
+    # Names compared in Python, so the order is the same on every database.
+    found.sort(key=lambda item: (item.name.casefold(), item.email))
+    return found
+
+
+def academy_eligibility(academy: Academy) -> list[Eligibility]:
+    """Every learner of the academy with their checklist, exception and certificates, by name."""
+    return _load(academy, None)
+
+
+def learner_eligibility(academy: Academy, user_id: int) -> Eligibility | None:
+    """One learner's checklist; None if they are not a learner in this academy."""
+    found = _load(academy, user_id)
+    return found[0] if found else None
+
+
+def learner_overview(user: User) -> list[tuple[Academy, Eligibility]]:
+    """The academies `user` is a learner in, each with their checklist and certificates."""
+    academies = db.session.scalars(
+        select(Academy)
+        .join(Enrolment, Enrolment.academy_id == Academy.id)
+        .where(Enrolment.user_id == user.id, Enrolment.role == "learner")
+        .order_by(Enrolment.created_at)
+    ).all()
+    overview = []
+    for academy in academies:
+        eligibility = learner_eligibility(academy, user.id)
+        if eligibility is not None:
+            overview.append((academy, eligibility))
+    return overview
+
+
+def _check_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Write the reason for the exception; it is kept with the decision.", field="reason")
+    if len(reason) > MAX_REASON_CHARACTERS:
+        raise DomainError(f"A reason can be at most {MAX_REASON_CHARACTERS:,} characters.", field="reason")
+    return reason
+
+
+def grant_exception(academy: Academy, user: User, reason: str, by: User) -> EligibilityException:
+    """Let a learner have a certificate although a rule is not met. Granting again replaces the reason."""
+    reason = _check_reason(reason)
+    if not user.is_learner_in(academy.id):
+        raise DomainError(f"{user.full_name} is not a learner in {academy.title}.")
+    exception = db.session.scalar(
+        select(EligibilityException).where(
+            EligibilityException.academy_id == academy.id, EligibilityException.user_id == user.id
+        )
+    )
+    if exception is None:
+        exception = EligibilityException(academy_id=academy.id, user_id=user.id)
+        db.session.add(exception)
+    exception.reason = reason
+    exception.granted_by_id = by.id
+    exception.granted_at = utcnow()
+    audit.record(by, "certificate.exception_grant", f"user {user.id}", f"academy {academy.id}")
+    db.session.commit()
+    log.info("eligibility exception for user %s in academy %s granted by %s", user.id, academy.id, by.email)
+    return exception
+
+
+def withdraw_exception(academy: Academy, user: User, by: User) -> bool:
+    """Take an exception back (a certificate already issued stays valid). False if there was none."""
+    exception = db.session.scalar(
+        select(EligibilityException).where(
+            EligibilityException.academy_id == academy.id, EligibilityException.user_id == user.id
+        )
+    )
+    if exception is None:
+        return False
+    db.session.delete(exception)
+    audit.record(by, "certificate.exception_withdraw", f"user {user.id}", f"academy {academy.id}")
+    db.session.commit()
+    log.info("eligibility exception for user %s in academy %s withdrawn by %s", user.id, academy.id, by.email)
+    return True

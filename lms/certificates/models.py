@@ -1,0 +1,78 @@
+"""Certificates of attendance, exceptions to the eligibility rule, and what a certificate froze at issue."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.extensions import db
+from lms.core.types import UTCDateTime, utcnow
+
+
+class EligibilityException(db.Model):
+    """An admin's written decision that a learner gets a certificate although a rule is not met."""
+
+    __tablename__ = "lms_eligibility_exceptions"
+    __table_args__ = (
+        UniqueConstraint("academy_id", "user_id", name="uq_lms_eligibility_exceptions_academy_user"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    academy_id: Mapped[int] = mapped_column(ForeignKey("lms_academies.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])  # noqa: F821
+
+
+CERTIFICATE_STATES = ("valid", "revoked", "superseded")
+
+
+class Certificate(db.Model):
+    """What was certified, frozen at issue: later edits to the academy or the person change nothing here."""
+
+    __tablename__ = "lms_certificates"
+    __table_args__ = (
+        CheckConstraint("status IN ('valid', 'revoked', 'superseded')", name="status"),
+        # At most one valid certificate per person and academy, whatever races or double clicks do.
+        Index(
+            "uq_lms_certificates_one_valid",
+            "academy_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'valid'"),
+            postgresql_where=text("status = 'valid'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    academy_id: Mapped[int] = mapped_column(ForeignKey("lms_academies.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_users.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    # 128 random bits or more, base32; printed in groups of four to be read aloud.
+    verification_code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_as_printed: Mapped[str] = mapped_column(String(200))
+    academy_title: Mapped[str] = mapped_column(String(200))
+    organiser: Mapped[str] = mapped_column(String(200), default="")
+    # The session dates as printed, e.g. "17 April 2025 and 2 May 2025".
+    session_dates: Mapped[str] = mapped_column(String(300))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="valid")
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_certificates.id", ondelete="SET NULL"))
+    # Deferred: listing certificates must not pull every stored PDF out of the database.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])  # noqa: F821
+    academy: Mapped[Academy] = relationship()  # noqa: F821
+
+    @property
+    def grouped_code(self) -> str:
+        code = self.verification_code
+        return "-".join(code[i:i + 4] for i in range(0, len(code), 4))

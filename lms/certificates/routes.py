@@ -1,0 +1,301 @@
+"""Certificate pages: the admin's (eligibility, exceptions, issuing, revoking, downloads), the learner's, and
+public verification."""
+from dataclasses import dataclass
+from io import BytesIO
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+
+from lms.academies.models import Academy
+from lms.accounts.models import User
+from lms.certificates import eligibility
+from lms.certificates import services as certificates
+from lms.certificates.models import Certificate
+from lms.core.exceptions import DomainError
+from lms.core.extensions import db, limiter
+from lms.core.forms import EmptyForm
+from lms.core.web import admin_required
+
+bp = Blueprint("certificates", __name__, template_folder="templates")
+
+# Stop starting new certificates after this long in one request (about 0.35 s each), so the page answers
+# well before a server's worker timeout (gunicorn's is 30 s); pressing the button again carries on.
+ISSUE_SECONDS_PER_REQUEST = 20
+
+
+class ReasonForm(FlaskForm):
+    # Emptiness is checked by the service, which words the message; the form carries the CSRF token.
+    reason = TextAreaField("Reason")
+
+
+class NameForm(FlaskForm):
+    name_as_printed = StringField("Name as printed")
+
+
+@dataclass
+class RowProblem:
+    """A refused form on one learner's row: shown next to its field, with what was typed."""
+
+    user_id: int
+    form: str  # "exception", "revoke" or "reissue"
+    message: str
+    value: str
+
+
+def _learner(academy: Academy, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_learner_in(academy.id):
+        abort(404)
+    return user
+
+
+def _back(academy_id: int, user_id: int | None = None):
+    anchor = f"#learner-{user_id}" if user_id else ""
+    return redirect(url_for("lms.certificates.academy", academy_id=academy_id) + anchor)
+
+
+def _page(academy: Academy, problem: RowProblem | None = None, status: int = 200):
+    rows = eligibility.academy_eligibility(academy)
+    ready = [row for row in rows if row.awaits_certificate]
+    return (
+        render_template(
+            "lms/certificates/academy.html",
+            academy=academy,
+            rows=rows,
+            ready=ready,
+            valid_count=sum(1 for row in rows if row.valid_certificate is not None),
+            problem=problem,
+        ),
+        status,
+    )
+
+
+@bp.route("/admin/academies/<int:academy_id>/certificates", endpoint="academy")
+@admin_required
+def certificates_page(academy_id):
+    return _page(db.get_or_404(Academy, academy_id))
+
+
+def _report(result: certificates.IssueResult) -> None:
+    if result.issued:
+        count = len(result.issued)
+        flash(f"{count} certificate{'s' if count != 1 else ''} issued.", "success")
+    if result.already:
+        flash(f"Already had a valid certificate, so nothing new was made: {', '.join(result.already)}.", "info")
+    for name, message in result.problems:
+        flash(f"{name}: {message}", "error")
+    if result.stopped:
+        flash(result.stopped, "error")
+    if result.left:
+        flash(f"{result.left} more to issue: press “Issue to all eligible” again to carry on.", "info")
+    if not (result.issued or result.already or result.problems or result.stopped or result.left):
+        flash("Nobody is waiting for a certificate.", "info")
+
+
+@bp.route("/admin/academies/<int:academy_id>/certificates/issue", methods=["POST"])
+@admin_required
+def issue_all(academy_id):
+    academy = db.get_or_404(Academy, academy_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        result = certificates.issue_all(academy, current_user, seconds=ISSUE_SECONDS_PER_REQUEST)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        _report(result)
+    return _back(academy.id)
+
+
+@bp.route("/admin/academies/<int:academy_id>/certificates/issue/<int:user_id>", methods=["POST"])
+@admin_required
+def issue(academy_id, user_id):
+    academy = db.get_or_404(Academy, academy_id)
+    user = _learner(academy, user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        certificate, created = certificates.issue(academy, user, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"{user.full_name}: {error.message}", "error")
+    else:
+        if created:
+            flash(f"Certificate {certificate.number} issued to {user.full_name}.", "success")
+        else:
+            flash(f"{user.full_name} already has certificate {certificate.number}; nothing new was made.", "info")
+    return _back(academy.id, user.id)
+
+
+@bp.route("/admin/academies/<int:academy_id>/certificates/exception/<int:user_id>", methods=["POST"])
+@admin_required
+def grant_exception(academy_id, user_id):
+    academy = db.get_or_404(Academy, academy_id)
+    user = _learner(academy, user_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        eligibility.grant_exception(academy, user, form.reason.data or "", current_user)
+    except DomainError as error:
+        db.session.rollback()
+        return _page(academy, RowProblem(user.id, "exception", error.message, form.reason.data or ""), 400)
+    flash(f"Exception granted to {user.full_name}.", "success")
+    return _back(academy.id, user.id)
+
+
+@bp.route("/admin/academies/<int:academy_id>/certificates/exception/<int:user_id>/withdraw", methods=["POST"])
+@admin_required
+def withdraw_exception(academy_id, user_id):
+    academy = db.get_or_404(Academy, academy_id)
+    user = _learner(academy, user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if eligibility.withdraw_exception(academy, user, current_user):
+        flash(f"The exception for {user.full_name} is withdrawn. A certificate already issued stays valid.", "success")
+    else:
+        flash(f"{user.full_name} had no exception.", "info")
+    return _back(academy.id, user.id)
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@admin_required
+def revoke(certificate_id):
+    certificate = db.get_or_404(Certificate, certificate_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        certificates.revoke(certificate, form.reason.data or "", current_user)
+    except DomainError as error:
+        db.session.rollback()
+        if error.field == "reason":
+            problem = RowProblem(certificate.user_id, "revoke", error.message, form.reason.data or "")
+            return _page(certificate.academy, problem, 400)
+        flash(error.message, "error")
+    else:
+        flash(f"Certificate {certificate.number} is revoked.", "success")
+    return _back(certificate.academy_id, certificate.user_id)
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/reissue", methods=["POST"])
+@admin_required
+def reissue(certificate_id):
+    certificate = db.get_or_404(Certificate, certificate_id)
+    form = NameForm()
+    if not form.validate_on_submit():
+        abort(400)
+    academy_id, user_id, old_number = certificate.academy_id, certificate.user_id, certificate.number
+    try:
+        replacement = certificates.reissue(certificate, form.name_as_printed.data or "", current_user)
+    except DomainError as error:
+        db.session.rollback()
+        if error.field == "name_as_printed":
+            problem = RowProblem(user_id, "reissue", error.message, form.name_as_printed.data or "")
+            return _page(db.get_or_404(Academy, academy_id), problem, 400)
+        flash(error.message, "error")
+    else:
+        flash(f"Certificate {old_number} is superseded by {replacement.number}.", "success")
+    return _back(academy_id, user_id)
+
+
+@bp.route("/admin/certificates/<int:certificate_id>.pdf", endpoint="pdf")
+@admin_required
+def certificate_pdf(certificate_id):
+    certificate = db.get_or_404(Certificate, certificate_id)
+    try:
+        document = certificates.stored_pdf(certificate)
+    except certificates.StoredFileError as error:
+        return render_template(
+            "lms/errors/error.html", code=500, title="This certificate could not be sent", advice=error.message
+        ), 500
+    return _pdf_response(document, certificates.pdf_filename(certificate.number, certificate.name_as_printed))
+
+
+def _pdf_response(document: bytes, filename: str):
+    response = send_file(BytesIO(document), mimetype="application/pdf", as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/admin/academies/<int:academy_id>/certificates.zip", endpoint="zip")
+@admin_required
+def certificates_zip(academy_id):
+    academy = db.get_or_404(Academy, academy_id)
+    try:
+        archive = certificates.valid_certificates_zip(academy)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _back(academy.id)
+    name = certificates.pdf_filename(f"certificates-{academy.id}", academy.title).removesuffix(".pdf") + ".zip"
+    response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the learner's certificates ---------------------------------------------------------------
+
+@bp.route("/learn/certificates")
+@login_required
+def mine():
+    overview = eligibility.learner_overview(current_user)
+    return render_template("lms/certificates/mine.html", overview=overview)
+
+
+@bp.route("/learn/certificates/<int:certificate_id>.pdf")
+@login_required
+def my_pdf(certificate_id):
+    certificate = db.session.get(Certificate, certificate_id)
+    # Someone else's, or one that was revoked or replaced, is simply not there for a learner.
+    if certificate is None or certificate.user_id != current_user.id or certificate.status != "valid":
+        abort(404)
+    try:
+        document = certificates.stored_pdf(certificate)
+    except certificates.StoredFileError as error:
+        return render_template(
+            "lms/errors/error.html", code=500, title="Your certificate could not be sent", advice=error.message
+        ), 500
+    response = send_file(
+        BytesIO(document),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=certificates.pdf_filename(certificate.number, certificate.name_as_printed),
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- anyone: is this certificate genuine? -----------------------------------------------------
+
+def _verify_limit() -> str:
+    # Read on every request, so the limit can be changed in the config without a restart of the code.
+    return current_app.config["LMS_VERIFY_RATE_LIMIT"]
+
+
+@bp.route("/verify")
+@limiter.limit(_verify_limit)
+def verify_form():
+    """A form to type a certificate's code; it only looks things up, so it is a GET form."""
+    typed = request.args.get("code")
+    if typed is None:
+        return render_template("lms/certificates/verify_form.html", code="", error=None)
+    code = certificates.normalise_code(typed)
+    if not code:
+        return render_template(
+            "lms/certificates/verify_form.html", code=typed, error="Type the code printed on the certificate."
+        ), 400
+    return redirect(url_for("lms.certificates.verify", code=code))
+
+
+@bp.route("/verify/<code>")
+@limiter.limit(_verify_limit)
+def verify(code):
+    certificate = certificates.find_by_code(code)
+    if certificate is None:
+        return render_template("lms/certificates/verify_not_found.html", code=code), 404
+    # The issue date as printed: in the academy's home zone, like the session dates.
+    issued_on = certificates.format_date(certificate.issued_at, certificate.academy.home_timezone)
+    return render_template("lms/certificates/verify.html", certificate=certificate, issued_on=issued_on)

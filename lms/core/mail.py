@@ -1,0 +1,93 @@
+"""Sending one message: SMTP when MAIL_SERVER is set, otherwise the message is written to the log.
+
+Everything goes through the outbox (services/outbox.py), which calls send() and retries failures.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from flask import current_app, render_template, url_for
+
+from lms.core.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class MailError(Exception):
+    """The SMTP server could not be reached or refused the message."""
+
+
+def mail_is_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link for an email: LMS_BASE_URL; only outside production, the address the request came to.
+
+    Never the request's Host header in production: anyone can send any Host, and a reset link
+    pointing at their site would hand them the token.
+    """
+    base = current_app.config.get("LMS_BASE_URL", "").rstrip("/")
+    if base:
+        return base + url_for(endpoint, **values)
+    if current_app.config.get("ENV_NAME") == "production":
+        raise RuntimeError("LMS_BASE_URL must be set in production: mailed links are built from it.")
+    return url_for(endpoint, _external=True, **values)
+
+
+def send(to: str, subject: str, body: str) -> bool:
+    """Send one plain-text message. True when it went out over SMTP; False when only logged.
+
+    Raises MailError when SMTP is configured but the message could not be handed over.
+    """
+    config = current_app.config
+    if not mail_is_configured():
+        log.info("Mail is not configured; this message was not sent.\nTo: %s\nSubject: %s\n\n%s", to, subject, body)
+        return False
+    message = EmailMessage()
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    try:
+        if config["MAIL_USE_SSL"]:
+            client = smtplib.SMTP_SSL(
+                config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15,
+                context=ssl.create_default_context(),
+            )
+        else:
+            client = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15)
+        with client:
+            if config["MAIL_USE_TLS"]:
+                client.starttls(context=ssl.create_default_context())
+            if config["MAIL_USERNAME"]:
+                client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailError(f"{type(error).__name__}: {error}") from error
+    log.info("mail %r sent to %s", subject, to)
+    return True
+
+
+def send_account_link(
+    user, token: str, purpose: str, academy_title: str = "", send_now: bool = True
+) -> tuple[str, bool]:
+    """Queue and send an invitation or reset link at once.
+
+    Returns the link (for the admin to copy) and whether it went out by mail; a failed send stays
+    in the outbox and is retried by `flask lms send-due-mail`.
+    """
+    from lms.notifications import outbox
+
+    endpoint = "lms.accounts.invitation" if purpose == "invitation" else "lms.accounts.reset_password"
+    link = absolute_url(endpoint, token=token)
+    body = render_template(f"lms/emails/{purpose}.txt", user=user, link=link, academy_title=academy_title)
+    subject = "Your invitation to the Learning Academy" if purpose == "invitation" else "Reset your password"
+    key = f"{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
+    outbox.enqueue(key, purpose, user.email, subject, body)
+    db.session.commit()
+    return link, send_now and outbox.deliver_now(key) == "sent"

@@ -1,0 +1,98 @@
+"""Template filters: times in the viewer's zone, countdowns, and sanitised Markdown."""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+import markdown as markdown_lib
+import nh3
+from flask import Flask, g
+from flask_login import current_user
+from markupsafe import Markup
+
+from lms.core.timezones import city_name, zone
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "i", "li", "ol",
+    "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}
+
+
+def viewer_zone() -> str:
+    """The signed-in person's zone, else UTC. Looked up once per request: a page shows dozens of times, and
+    each look through `current_user` costs more than the formatting (every change of zone ends in a redirect)."""
+    zone_name = g.get("lms_viewer_zone")
+    if zone_name is None:
+        zone_name = current_user.timezone if current_user and current_user.is_authenticated else "UTC"
+        g.lms_viewer_zone = zone_name
+    return zone_name
+
+
+def format_time(moment: datetime | None, zone_name: str | None = None, style: str = "long") -> str:
+    """An instant as a clock in `zone_name` (default: the viewer's) shows it."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone(zone_name or viewer_zone()))
+    clock = f"{local:%H:%M}"
+    if style == "time":
+        return clock
+    if style == "date":
+        return f"{local:%A} {local.day} {local:%B %Y}"
+    if style == "short":
+        return f"{local:%a} {local.day} {local:%b}, {clock}"
+    return f"{local:%A} {local.day} {local:%B %Y}, {clock}"
+
+
+def day_shift(moment: datetime, zone_name: str, reference_zone: str) -> str:
+    """'(next day)' when the reference zone's date differs from the viewer's, so times are not misread."""
+    here = moment.astimezone(zone(zone_name)).date()
+    there = moment.astimezone(zone(reference_zone)).date()
+    if there > here:
+        return " (next day)"
+    if there < here:
+        return " (previous day)"
+    return ""
+
+
+def countdown(moment: datetime, now: datetime) -> str:
+    """'in 6 days, 3 hours' / 'in 25 minutes' / 'now'."""
+    seconds = int((moment - now).total_seconds())
+    if seconds <= 0:
+        return "now"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    if days:
+        parts.append(f"{days} day{'s' if days != 1 else ''}")
+    if hours and days < 7:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if not days and (minutes or not parts):
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return "in " + ", ".join(parts)
+
+
+@lru_cache(maxsize=256)
+def render_markdown(text: str) -> Markup:
+    """Markdown to HTML, then sanitised: the author's text can never inject script or styles.
+
+    Cached by the text itself: a reading is rendered once, not on every view (an edit is new text).
+    """
+    html = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"])
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(format_time, "lms_time")
+    app.add_template_filter(render_markdown, "lms_markdown")
+    app.add_template_filter(city_name, "lms_city")
+    app.add_template_global(countdown, "lms_countdown")
+    app.add_template_global(day_shift, "lms_day_shift")
+    app.add_template_global(viewer_zone, "lms_viewer_zone")

@@ -1,0 +1,1 @@
+"""Mail: the outbox, composing messages from their templates, reminders and scheduled mail."""

@@ -1,0 +1,37 @@
+"""The admin's view of the mail outbox: what went, what failed, and trying a message again."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from lms.core import mail
+from lms.core.forms import EmptyForm
+from lms.core.web import admin_required
+from lms.notifications import outbox
+
+bp = Blueprint("notifications", __name__, template_folder="templates")
+
+
+@bp.route("/admin/mail", endpoint="outbox")
+@admin_required
+def outbox_page():
+    return render_template(
+        "lms/notifications/outbox.html", summary=outbox.summary(),
+        mail_configured=mail.mail_is_configured(),
+    )
+
+
+@bp.route("/admin/mail/<int:message_id>/retry", methods=["POST"])
+@admin_required
+def retry(message_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if outbox.retry(message_id, current_user):
+        flash("The message will be tried again at the next run of send-due-mail.", "success")
+    else:
+        flash(
+            "That message cannot be tried again: it was sent already, or it held a one-time link "
+            "(make a new link from the academy's People page).",
+            "info",
+        )
+    return redirect(url_for("lms.notifications.outbox"))
+
+

@@ -1,0 +1,1 @@
+"""Reflections and feedback: the review queue, the facilitator's progress view, and CSV exports."""
