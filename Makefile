@@ -10,7 +10,7 @@ export FLASK_APP := wsgi
 
 run: $(VENV)/.installed
 	@bash scripts/install-system-deps.sh
-	$(BIN)/flask db upgrade
+	$(BIN)/flask lms db upgrade
 	$(BIN)/flask lms demo
 	@echo
 	@echo "Open http://$(HOST):$(PORT)/ and sign in with one of the demo logins above."

@@ -124,7 +124,7 @@ def reset_database(url: str) -> int:
     """Drop every table of a BENCH_DATABASE_URL database, so `flask db upgrade` starts from nothing."""
     from sqlalchemy import MetaData, create_engine
 
-    from config import database_url
+    from lms.config import database_url
 
     engine = create_engine(database_url(url))
     metadata = MetaData()

@@ -1,92 +1,91 @@
-"""create_app() for standalone use, and the LMS extension for mounting into another Flask app."""
+"""The LMS Flask extension (`LMS(app)` / `init_app`) for mounting into a site, and the standalone `create_app()`."""
+from __future__ import annotations
+
 import logging
 import os
+from collections.abc import Callable
 
 from flask import Flask
 
+from lms.accounts.identity import HostPerson
+from lms.config import DEFAULTS, DevelopmentConfig, development_secret_key, profile_from_environment
+from lms.config import settings_from_environment as _settings_from_environment
 from lms.core.extensions import csrf, db, limiter, login_manager, migrate
 
-DEFAULTS = {
-    "MAIL_SERVER": "",
-    "MAIL_PORT": 25,
-    "MAIL_USERNAME": "",
-    "MAIL_PASSWORD": "",
-    "MAIL_USE_TLS": False,
-    "MAIL_USE_SSL": False,
-    "MAIL_DEFAULT_SENDER": "Learning Academy <academy@localhost>",
-    "LMS_BASE_URL": "",
-    "LMS_INVITATION_DAYS": 14,
-    "LMS_RESET_HOURS": 2,
-    "LMS_PASSWORD_HASH_METHOD": "scrypt",
-    "WTF_CSRF_TIME_LIMIT": None,
-    # The public certificate check: guessing codes is pointless at 160 bits, but this keeps scrapers slow.
-    "LMS_VERIFY_RATE_LIMIT": os.environ.get("LMS_VERIFY_RATE_LIMIT", "30 per minute"),
-    # "memory://" counts per worker process; point several workers at one store, e.g. redis://host:6379.
-    "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-    "RATELIMIT_ENABLED": True,
-    # Failed sign-ins: per address and email, and per address alone (a reentry programme's whole
-    # room may share one address, so that second limit is generous).
-    "LMS_LOGIN_RATE_LIMIT": os.environ.get("LMS_LOGIN_RATE_LIMIT", "10 per minute"),
-    "LMS_LOGIN_IP_RATE_LIMIT": os.environ.get("LMS_LOGIN_IP_RATE_LIMIT", "60 per minute"),
-    # Requests for a password-reset link: per address and email, and per address.
-    "LMS_RESET_RATE_LIMIT": os.environ.get("LMS_RESET_RATE_LIMIT", "5 per hour"),
-    "LMS_RESET_IP_RATE_LIMIT": os.environ.get("LMS_RESET_IP_RATE_LIMIT", "30 per hour"),
-    # How many reverse proxies in front set X-Forwarded-For; limits then count the real client.
-    # A certificate render that takes longer is stopped (and its process killed).
-    "LMS_PDF_TIMEOUT": float(os.environ.get("LMS_PDF_TIMEOUT", "30")),
-    "LMS_TRUSTED_PROXIES": int(os.environ.get("LMS_TRUSTED_PROXIES", "0")),
-}
+__all__ = ["LMS", "HostPerson", "create_app"]
 
 
 class LMS:
-    """The Flask extension: `LMS(app, url_prefix="/academy")` or `lms.init_app(app, url_prefix=...)`."""
+    """The Flask extension: `LMS(app, url_prefix="/academy")` or `lms.init_app(app, url_prefix=...)`.
 
-    def __init__(self, app: Flask | None = None, url_prefix: str = ""):
+    `identity`: for a host app with its own users, a callable that returns its signed-in person as
+    `lms.HostPerson(id, email, full_name, timezone=None)` (or a dict with those keys), or None when
+    nobody is signed in. Without it the LMS runs its own sign-in.
+    """
+
+    def __init__(self, app: Flask | None = None, url_prefix: str = "", identity: Callable | None = None):
         if app is not None:
-            self.init_app(app, url_prefix=url_prefix)
+            self.init_app(app, url_prefix=url_prefix, identity=identity)
 
-    def init_app(self, app: Flask, url_prefix: str = "") -> None:
+    def init_app(self, app: Flask, url_prefix: str = "", identity: Callable | None = None) -> None:
+        _refuse_misconfiguration(app, identity)
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
-        app.config.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite:///lms.db")
-
-        if "sqlalchemy" not in app.extensions:
-            db.init_app(app)
-        if "migrate" not in app.extensions:
-            migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
-        if "csrf" not in app.extensions:
-            csrf.init_app(app)
-        if not hasattr(app, "login_manager"):
-            login_manager.init_app(app)
-        limiter.init_app(app)
+        app.config.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite:///lms.db")  # in the app's instance folder
 
         from lms import models  # noqa: F401  (every table, before the first query)
-        from lms.accounts import identity  # noqa: F401  (registers the user loader)
         from lms.blueprint import lms_blueprint
         from lms.cli import lms_cli
         from lms.core.templating import register_template_helpers
         from lms.readings.outline import AcademyOutlines
+        from lms.schema import skip_plugin_tables
+
+        db.init_app(app)
+        if "csrf" not in app.extensions:
+            csrf.init_app(app)
+        if identity is None:
+            login_manager.init_app(app)
+        limiter.init_app(app)
+        if "migrate" in app.extensions:
+            skip_plugin_tables(app.extensions["migrate"])
 
         app.register_blueprint(lms_blueprint, url_prefix=url_prefix or None)
         app.cli.add_command(lms_cli)
         register_template_helpers(app)
         app.extensions["lms"] = self
+        app.extensions["lms_identity"] = identity
         app.extensions["lms_outlines"] = AcademyOutlines()
 
 
-def _migrations_directory() -> str:
-    from pathlib import Path
-
-    return str(Path(__file__).resolve().parent.parent / "migrations")
+def _refuse_misconfiguration(app: Flask, identity: Callable | None) -> None:
+    """Mistakes that would otherwise surface later, as a 500 on some page, fail here with what to do."""
+    if "lms" in app.extensions:
+        raise RuntimeError("The LMS is already set up on this app: call LMS(app) or init_app(app) once.")
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("The LMS needs app.config['SECRET_KEY'] (it signs sessions and form tokens).")
+    if identity is None and getattr(app, "login_manager", None) is not None:
+        raise RuntimeError(
+            "This app has its own Flask-Login LoginManager, so the LMS cannot run its own sign-in: pass "
+            "identity=<a callable returning lms.HostPerson or None> to LMS() (README: Use it in your Flask app)."
+        )
+    if identity is not None and not callable(identity):
+        raise RuntimeError("identity must be a callable that returns the signed-in lms.HostPerson or None.")
 
 
 def create_app(config_object=None) -> Flask:
-    """The standalone application: the LMS mounted at the site root, with its own error pages."""
-    from config import config_from_environment
+    """The standalone application: the LMS mounted at the site root, with its own error pages.
 
-    config_object = config_object or config_from_environment()
-    app = Flask(__name__, static_folder=None, instance_relative_config=True)
-    app.config.from_object(config_object)
+    Without `config_object`, the profile comes from LMS_ENV and the settings from the environment; with
+    one (tests), that object alone is used.
+    """
+    app = Flask(__name__, static_folder=None, instance_path=os.environ.get("LMS_INSTANCE_PATH"))
+    if config_object is None:
+        app.config.from_object(profile_from_environment(os.environ))
+        app.config.update(_settings_from_environment(os.environ, app.instance_path))
+        if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] == DevelopmentConfig.ENV_NAME:
+            app.config["SECRET_KEY"] = development_secret_key(app.instance_path)
+    else:
+        app.config.from_object(config_object)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in production (see README: Configuration).")
     if app.config.get("ENV_NAME") == "production" and not app.config.get("LMS_BASE_URL"):
@@ -94,16 +93,23 @@ def create_app(config_object=None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     LMS(app)
+    from lms.schema import MIGRATIONS
+
+    # `flask db ...` for developers of the LMS itself (new revisions); `flask lms db ...` does the same.
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
     if app.config["LMS_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         proxies = app.config["LMS_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    from lms.blueprint import template_person
     from lms.core.errors import register_error_pages
     from lms.core.security import add_security_headers
 
     register_error_pages(app)
+    app.context_processor(template_person)  # for error pages of addresses no route matched
     # The blueprint covers its own pages; this covers the rest of the standalone site (404s and such).
     app.after_request(add_security_headers)
     return app
+

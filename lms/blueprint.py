@@ -1,9 +1,9 @@
 """The one parent blueprint that carries every domain's pages under a single url_prefix."""
-from flask import Blueprint, render_template, request
-from flask_login import current_user
+from flask import Blueprint, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from lms.academies.routes import bp as academies_bp
+from lms.accounts.identity import current_person, uses_own_sign_in
 from lms.accounts.routes import bp as accounts_bp
 from lms.attendance.routes import bp as attendance_bp
 from lms.audit.routes import bp as audit_bp
@@ -33,6 +33,17 @@ for domain_blueprint in (
     lms_blueprint.register_blueprint(domain_blueprint)
 
 
+def template_person() -> dict:
+    """The LMS's person for templates, not the host's Flask-Login user (Flask-Login's current_user);
+    looked up before the page renders, so that every time on it is in their zone."""
+    if not has_request_context():
+        return {}  # a certificate or a mail rendered by a command or a job
+    return {"current_person": current_person._get_current_object(), "lms_own_sign_in": uses_own_sign_in()}
+
+
+lms_blueprint.context_processor(template_person)
+
+
 def _from_this_site() -> bool:
     """Whether the refused form was sent from one of our own pages (not forged by another site)."""
     own = request.host_url.rstrip("/")
@@ -55,7 +66,7 @@ def form_expired(error):
             "lms/errors/form_expired.html",
             action=request.path,
             fields=form_field_values(),
-            offer_resend=current_user.is_authenticated and _from_this_site(),
+            offer_resend=current_person.is_authenticated and _from_this_site(),
         ),
         400,
     )

@@ -180,8 +180,8 @@ def _check_database() -> tuple[bool, str]:
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    from lms import _migrations_directory
     from lms.core.extensions import db
+    from lms.schema import MIGRATIONS, VERSION_TABLE
 
     try:
         db.session.execute(text("SELECT 1"))
@@ -189,15 +189,15 @@ def _check_database() -> tuple[bool, str]:
         db.session.rollback()
         return False, f"cannot be reached ({_first_line(error)})"
     try:
-        revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        revision = db.session.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
     except SQLAlchemyError:
         db.session.rollback()
-        return False, "answers, but has no schema yet: run `flask db upgrade`"
-    heads = ScriptDirectory(_migrations_directory()).get_heads()
+        return False, "answers, but has no schema yet: run `flask lms db upgrade`"
+    heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
     if revision is None:
-        return False, "answers, but records no schema revision: run `flask db upgrade`"
+        return False, "answers, but records no schema revision: run `flask lms db upgrade`"
     if revision not in heads:
-        return False, f"at revision {revision}, but the code expects {', '.join(heads)}: run `flask db upgrade`"
+        return False, f"at revision {revision}, but the code expects {', '.join(heads)}: run `flask lms db upgrade`"
     return True, f"answers, schema at revision {revision} (up to date)"
 
 
@@ -255,3 +255,8 @@ def _check_mail() -> tuple[bool, str]:
 def _first_line(error: Exception) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+from lms.schema import db_cli  # noqa: E402
+
+lms_cli.add_command(db_cli)

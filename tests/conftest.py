@@ -15,10 +15,10 @@ from flask_migrate import upgrade
 from sqlalchemy import event, text
 from werkzeug.security import generate_password_hash
 
-from config import TestingConfig, database_url
 from lms import create_app
 from lms.academies.models import Academy, Enrolment, LiveSession
 from lms.accounts.models import User
+from lms.config import TestingConfig, database_url
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings.models import Reading
@@ -45,7 +45,7 @@ def app(database_uri):
         # Start from nothing, then build the schema the way production does: with the migrations.
         db.drop_all()
         with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            connection.execute(text("DROP TABLE IF EXISTS lms_alembic_version"))
         upgrade()
     yield app
     with app.app_context():

@@ -501,8 +501,8 @@ def test_doctor_reports_each_part(app, runner, monkeypatch):
 
 
 def test_doctor_fails_when_the_database_cannot_be_reached(tmp_path):
-    from config import TestingConfig
     from lms import create_app
+    from lms.config import TestingConfig
 
     class Unreachable(TestingConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'lms.db'}"

@@ -4,13 +4,10 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
-import config
-from config import ProductionConfig, config_from_environment, database_url
-from lms import create_app
+from lms import config, create_app
+from lms.config import ProductionConfig, database_url, profile_from_environment, settings_from_environment
 from lms.core.extensions import db
 from tests.conftest import make_user
 
@@ -52,11 +49,34 @@ def test_other_urls_are_left_alone():
 
 
 @pytest.mark.parametrize("raw", [None, ""])
-def test_no_database_url_means_sqlite_under_instance(raw):
-    url = database_url(raw)
-    assert url.startswith("sqlite:///")
-    assert url == f"sqlite:///{config.INSTANCE_DIR / 'lms.db'}"
-    assert config.INSTANCE_DIR.name == "instance"
+def test_no_database_url_means_sqlite_in_the_instance_folder(raw, tmp_path):
+    url = database_url(raw, tmp_path / "instance")
+    assert url == f"sqlite:///{tmp_path / 'instance' / 'lms.db'}"
+    assert (tmp_path / "instance").is_dir()
+
+
+def test_the_environment_is_read_when_the_app_is_made_not_on_import(monkeypatch, tmp_path):
+    environ = {"DATABASE_URL": "postgres://u@h/d", "MAIL_PORT": "587", "MAIL_USE_TLS": "yes",
+               "LMS_PDF_TIMEOUT": "12.5", "SESSION_COOKIE_SECURE": "0"}
+    settings = settings_from_environment(environ, tmp_path)
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/d"
+    assert settings["MAIL_PORT"] == 587
+    assert settings["MAIL_USE_TLS"] is True
+    assert settings["LMS_PDF_TIMEOUT"] == 12.5
+    assert settings["SESSION_COOKIE_SECURE"] is False and settings["REMEMBER_COOKIE_SECURE"] is False
+    assert "MAIL_SERVER" not in settings  # unset: the plugin's default applies
+
+    monkeypatch.setenv("LMS_ENV", "development")
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("LMS_VERIFY_RATE_LIMIT", "7 per minute")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app()
+    assert app.config["LMS_VERIFY_RATE_LIMIT"] == "7 per minute"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'lms.db'}"
+    # Development keeps a random key in the instance folder, so sign-ins survive a restart.
+    assert app.config["SECRET_KEY"] == (tmp_path / "instance" / "secret_key").read_text().strip()
+    assert create_app().config["SECRET_KEY"] == app.config["SECRET_KEY"]
 
 
 def test_production_without_secret_key_is_refused():
@@ -75,25 +95,30 @@ def test_production_with_empty_secret_key_is_refused():
         create_app(EmptyKey)
 
 
-def test_unknown_lms_env_is_refused(monkeypatch):
-    monkeypatch.setenv("LMS_ENV", "bogus")
+def test_unknown_lms_env_is_refused():
     with pytest.raises(RuntimeError, match="bogus"):
-        config_from_environment()
+        profile_from_environment({"LMS_ENV": "bogus"})
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("production", config.ProductionConfig), ("testing", config.TestingConfig)],
 )
-def test_lms_env_chooses_the_config(monkeypatch, name, expected):
-    monkeypatch.setenv("LMS_ENV", name)
-    assert config_from_environment() is expected
+def test_lms_env_chooses_the_config(name, expected):
+    assert profile_from_environment({"LMS_ENV": name}) is expected
 
 
-def test_migrations_match_the_models(app):
-    with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
-    assert diff == []
+def test_migrations_match_the_models(runner):
+    result = runner.invoke(args=["lms", "db", "check"])
+    assert result.exit_code == 0, result.output
+    assert "The LMS's tables match its models." in result.output
+
+
+def test_the_plugin_records_its_revision_in_its_own_table(runner):
+    tables = inspect(db.engine).get_table_names()
+    assert "lms_alembic_version" in tables and "alembic_version" not in tables
+    result = runner.invoke(args=["lms", "db", "current"])
+    assert result.exit_code == 0, result.output
 
 
 def test_session_cookie_is_http_only_and_same_site_lax(browser):

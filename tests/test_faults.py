@@ -6,8 +6,8 @@ import threading
 import pytest
 from sqlalchemy.engine import make_url
 
-from config import TestingConfig
 from lms import create_app
+from lms.config import TestingConfig
 from tests.conftest import Browser, enrol, make_academy, make_reading, make_user
 
 

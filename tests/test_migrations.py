@@ -7,10 +7,10 @@ from datetime import timedelta
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, inspect, select
 
-from config import TestingConfig
 from lms import create_app
 from lms.academies.models import Academy, Enrolment, LiveSession
 from lms.accounts.models import User
+from lms.config import TestingConfig
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings.models import Reading, ReadingProgress

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from config import TestingConfig
 from lms import create_app
 from lms.academies.models import Academy, LiveSession
+from lms.config import TestingConfig
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings.models import Reading, ReadingProgress

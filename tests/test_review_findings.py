@@ -4,11 +4,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from config import ProductionConfig
 from lms import create_app
 from lms.academies.models import Academy
 from lms.accounts import services as accounts
 from lms.attendance.models import Attendance
+from lms.config import ProductionConfig
 from lms.core.extensions import db, limiter
 from lms.core.types import utcnow
 from lms.readings.models import Reading

@@ -69,7 +69,7 @@ def test_session_cookie_flags(app, browser):
 
 
 def test_production_cookies_are_secure():
-    from config import ProductionConfig
+    from lms.config import ProductionConfig
 
     assert ProductionConfig.SESSION_COOKIE_SECURE is True
     assert ProductionConfig.REMEMBER_COOKIE_SECURE is True

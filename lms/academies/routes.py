@@ -1,6 +1,5 @@
 """Admin pages for academies, their live sessions and people; the calendar file of a live session."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -9,13 +8,14 @@ from lms.academies import services as academies
 from lms.academies.forms import AcademyForm, LiveSessionForm, PersonForm, RosterForm
 from lms.academies.models import Academy, Enrolment, LiveSession
 from lms.accounts import services as accounts
+from lms.accounts.identity import admin_required, current_person, login_required
 from lms.accounts.models import User
 from lms.core import mail, submissions
 from lms.core.exceptions import DomainError, RosterError
 from lms.core.extensions import db
 from lms.core.forms import EmptyForm
 from lms.core.timezones import utc_to_wall_clock
-from lms.core.web import admin_required, create_once, show_field_error
+from lms.core.web import create_once, show_field_error
 
 bp = Blueprint("academies", __name__, template_folder="templates")
 
@@ -51,15 +51,16 @@ def _academy_details(form) -> academies.AcademyDetails:
 def new_academy():
     form = AcademyForm()
     if request.method == "GET":
-        form.home_timezone.data = current_user.timezone
+        form.home_timezone.data = current_person.timezone
         form.form_key.data = submissions.new_key()
     if form.validate_on_submit():
         try:
             return create_once(
                 form,
+                current_person.id,
                 lambda: url_for(
                     "lms.academies.academy",
-                    academy_id=academies.create_academy(_academy_details(form), current_user).id,
+                    academy_id=academies.create_academy(_academy_details(form), current_person).id,
                 ),
             )
         except DomainError as error:
@@ -81,7 +82,7 @@ def edit_academy(academy_id):
     form = AcademyForm(obj=found)
     if form.validate_on_submit():
         try:
-            academies.update_academy(found, _academy_details(form), current_user)
+            academies.update_academy(found, _academy_details(form), current_person)
         except DomainError as error:
             db.session.rollback()
             show_field_error(form, error)
@@ -114,11 +115,11 @@ def new_session(academy_id):
             academies_url = url_for("lms.academies.academy", academy_id=found.id)
 
             def work():
-                academies.add_live_session(found, _session_details(form), current_user)
+                academies.add_live_session(found, _session_details(form), current_person)
                 flash("The session is added.", "success")
                 return academies_url
 
-            return create_once(form, work)
+            return create_once(form, current_person.id, work)
         except DomainError as error:
             show_field_error(form, error)
     return render_template("lms/academies/session_form.html", form=form, academy=found, live_session=None)
@@ -134,7 +135,7 @@ def edit_session(session_id):
         form.starts_local.data = utc_to_wall_clock(live_session.starts_at, found.home_timezone)
     if form.validate_on_submit():
         try:
-            academies.update_live_session(live_session, _session_details(form), current_user)
+            academies.update_live_session(live_session, _session_details(form), current_person)
         except DomainError as error:
             db.session.rollback()
             show_field_error(form, error)
@@ -157,7 +158,7 @@ def delete_session(session_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     academy_id = live_session.academy_id
-    academies.delete_live_session(live_session, current_user)
+    academies.delete_live_session(live_session, current_person)
     flash("The session is deleted.", "success")
     return redirect(url_for("lms.academies.academy", academy_id=academy_id))
 
@@ -217,7 +218,7 @@ def add_person(academy_id):
         person = accounts.check_person(
             form.full_name.data, form.email.data, form.role.data, form.timezone.data, form.group.data
         )
-        result = accounts.enrol_people(found, [person], current_user)
+        result = accounts.enrol_people(found, [person], current_person)
     except DomainError as error:
         db.session.rollback()
         show_field_error(form, error)
@@ -234,7 +235,7 @@ def import_roster(academy_id):
     if not form.validate_on_submit():
         return _people_page(found, roster_form=form, status=400)
     try:
-        result = accounts.import_roster(found, form.roster.data.read(), current_user)
+        result = accounts.import_roster(found, form.roster.data.read(), current_person)
     except RosterError as error:
         db.session.rollback()
         return _people_page(found, roster_form=form, roster_problems=error.problems, status=400)
@@ -249,7 +250,7 @@ def new_link(academy_id, user_id):
     user = db.get_or_404(User, user_id)
     if user.enrolment_in(found.id) is None or not EmptyForm().validate_on_submit():
         abort(404)
-    token = accounts.new_invitation(user, current_user)
+    token = accounts.new_invitation(user, current_person)
     purpose = "reset" if user.has_password else "invitation"
     link, sent = mail.send_account_link(user, token, purpose, found.title)
     if sent:
@@ -266,7 +267,7 @@ def new_link(academy_id, user_id):
 @login_required
 def session_calendar(session_id):
     live_session = db.session.get(LiveSession, session_id)
-    if live_session is None or not current_user.can_view_academy(live_session.academy_id):
+    if live_session is None or not current_person.can_view_academy(live_session.academy_id):
         abort(404)
     body = calendar.session_ics(live_session, url_for("lms.readings.dashboard", _external=True))
     filename = f"session-{live_session.id}.ics"

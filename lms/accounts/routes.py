@@ -1,11 +1,18 @@
 """Routes for signing in and out, one-time links, and the account page."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_user, logout_user
 
 from lms.accounts import services as accounts
 from lms.accounts.forms import AccountForm, ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
-from lms.accounts.identity import SESSION_VERSION_KEY
+from lms.accounts.identity import (
+    SESSION_VERSION_KEY,
+    current_person,
+    forget_current_person,
+    login_required,
+    sign_in_first,
+    uses_own_sign_in,
+)
 from lms.accounts.models import User
 from lms.core import mail
 from lms.core.exceptions import DomainError
@@ -25,6 +32,7 @@ def _start_session(user) -> None:
     session.clear()
     login_user(user)
     session[SESSION_VERSION_KEY] = user.session_version
+    forget_current_person()
 
 
 def end_all_sessions(user) -> None:
@@ -66,8 +74,8 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-        if current_user.is_authenticated:
-            return redirect(home_for(current_user))
+        if current_person.is_authenticated:
+            return redirect(home_for(current_person))
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
@@ -97,11 +105,12 @@ def _save_carried_reflection(user, reading_id: int, body: str):
 
 @bp.route("/auth/logout", methods=["POST"])
 def logout():
-    if current_user.is_authenticated:
-        end_all_sessions(current_user)
+    if current_person.is_authenticated:
+        end_all_sessions(current_person)
         db.session.commit()
     logout_user()
     session.clear()
+    forget_current_person()
     flash("You are signed out.", "info")
     return redirect(url_for("lms.accounts.login"))
 
@@ -161,27 +170,27 @@ def request_reset():
 @bp.route("/auth/account", methods=["GET", "POST"])
 @login_required
 def account():
-    details = AccountForm(prefix="details", obj=current_user)
+    details = AccountForm(prefix="details", obj=current_person)
     password_form = ChangePasswordForm(prefix="password")
     if "details-full_name" in request.form and details.validate_on_submit():
-        current_user.full_name = " ".join(details.full_name.data.split())
-        current_user.timezone = details.timezone.data
+        current_person.full_name = " ".join(details.full_name.data.split())
+        current_person.timezone = details.timezone.data
         db.session.commit()
         flash("Your details are saved.", "success")
         return redirect(url_for("lms.accounts.account"))
-    if "password-password" in request.form and password_form.validate_on_submit():
-        if accounts.authenticate(current_user.email, password_form.current_password.data) is None:
+    if uses_own_sign_in() and "password-password" in request.form and password_form.validate_on_submit():
+        if accounts.authenticate(current_person.email, password_form.current_password.data) is None:
             password_form.current_password.errors = ["That is not your current password."]
         else:
             try:
-                accounts.set_password(current_user, password_form.password.data)
+                accounts.set_password(current_person, password_form.password.data)
             except DomainError as error:
                 password_form.password.errors = [error.message]
             else:
                 # A new password ends every other session; this one carries on.
-                end_all_sessions(current_user)
+                end_all_sessions(current_person)
                 db.session.commit()
-                session[SESSION_VERSION_KEY] = current_user.session_version
+                session[SESSION_VERSION_KEY] = current_person.session_version
                 flash("Your password is changed. You are signed out everywhere else.", "success")
                 return redirect(url_for("lms.accounts.account"))
     return render_template("lms/accounts/account.html", details=details, password_form=password_form)
@@ -190,6 +199,18 @@ def account():
 @bp.route("/")
 def index():
     """The front door: sends each visitor where they belong."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("lms.accounts.login"))
-    return redirect(home_for(current_user))
+    if not current_person.is_authenticated:
+        return redirect(url_for("lms.accounts.login")) if uses_own_sign_in() else sign_in_first()
+    return redirect(home_for(current_person))
+
+
+# In a host app with its own users, people sign in (and out) there: the LMS's own sign-in pages and
+# one-time links lead to the front door, which sends them to the host's sign-in when needed.
+OWN_SIGN_IN_PAGES = {"login", "logout", "invitation", "reset_password", "request_reset"}
+
+
+@bp.before_request
+def _host_signs_people_in():
+    if request.endpoint and request.endpoint.rsplit(".", 1)[-1] in OWN_SIGN_IN_PAGES and not uses_own_sign_in():
+        return redirect(url_for("lms.accounts.index"))
+    return None

@@ -3,19 +3,19 @@ import base64
 import binascii
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from lms.academies.models import LiveSession
+from lms.accounts.identity import admin_required, current_person
 from lms.attendance import services as attendance
 from lms.attendance.models import ATTENDANCE_STATES
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 from lms.core.forms import EmptyForm, zone_choices
-from lms.core.web import admin_required, now
+from lms.core.web import now
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
 
@@ -89,7 +89,7 @@ def save(session_id):
             if minutes_text and not _is_number(minutes_text):
                 raise DomainError(f"Minutes must be a whole number, not {minutes_text!r}.")
             entries[int(user_id)] = (status, int(minutes_text) if minutes_text else None)
-        changed = attendance.record(live_session, entries, current_user, now())
+        changed = attendance.record(live_session, entries, current_person, now())
     except DomainError as error:
         db.session.rollback()
         flash(f"Nothing was saved: {error.message}", "error")
@@ -110,7 +110,7 @@ def bulk(session_id):
         abort(400)
     only_unrecorded = scope == "unrecorded"
     try:
-        changed = attendance.mark_everyone(live_session, status, only_unrecorded, current_user, now())
+        changed = attendance.mark_everyone(live_session, status, only_unrecorded, current_person, now())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -158,7 +158,7 @@ def confirm_import(session_id):
             decisions[name.removeprefix("decision-")] = int(value) if value != "ignore" else None
     try:
         result = attendance.apply_import(
-            live_session, data, file_timezone, decisions, current_user, now(), request.form.get("filename", "")
+            live_session, data, file_timezone, decisions, current_person, now(), request.form.get("filename", "")
         )
     except DomainError as error:
         db.session.rollback()

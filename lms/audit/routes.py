@@ -1,8 +1,8 @@
 """The admin's audit log: who did what, newest first."""
 from flask import Blueprint, render_template, request
 
+from lms.accounts.identity import admin_required
 from lms.audit import services as audit
-from lms.core.web import admin_required
 
 bp = Blueprint("audit", __name__, template_folder="templates")
 

@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
 from lms.academies.models import Academy
+from lms.accounts.identity import admin_required, current_person, login_required
 from lms.accounts.models import User
 from lms.certificates import eligibility
 from lms.certificates import services as certificates
@@ -16,7 +16,6 @@ from lms.certificates.models import Certificate
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db, limiter
 from lms.core.forms import EmptyForm
-from lms.core.web import admin_required
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 
@@ -101,7 +100,7 @@ def issue_all(academy_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        result = certificates.issue_all(academy, current_user, seconds=ISSUE_SECONDS_PER_REQUEST)
+        result = certificates.issue_all(academy, current_person, seconds=ISSUE_SECONDS_PER_REQUEST)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -118,7 +117,7 @@ def issue(academy_id, user_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        certificate, created = certificates.issue(academy, user, current_user)
+        certificate, created = certificates.issue(academy, user, current_person)
     except DomainError as error:
         db.session.rollback()
         flash(f"{user.full_name}: {error.message}", "error")
@@ -139,7 +138,7 @@ def grant_exception(academy_id, user_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        eligibility.grant_exception(academy, user, form.reason.data or "", current_user)
+        eligibility.grant_exception(academy, user, form.reason.data or "", current_person)
     except DomainError as error:
         db.session.rollback()
         return _page(academy, RowProblem(user.id, "exception", error.message, form.reason.data or ""), 400)
@@ -154,7 +153,7 @@ def withdraw_exception(academy_id, user_id):
     user = _learner(academy, user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if eligibility.withdraw_exception(academy, user, current_user):
+    if eligibility.withdraw_exception(academy, user, current_person):
         flash(f"The exception for {user.full_name} is withdrawn. A certificate already issued stays valid.", "success")
     else:
         flash(f"{user.full_name} had no exception.", "info")
@@ -169,7 +168,7 @@ def revoke(certificate_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        certificates.revoke(certificate, form.reason.data or "", current_user)
+        certificates.revoke(certificate, form.reason.data or "", current_person)
     except DomainError as error:
         db.session.rollback()
         if error.field == "reason":
@@ -190,7 +189,7 @@ def reissue(certificate_id):
         abort(400)
     academy_id, user_id, old_number = certificate.academy_id, certificate.user_id, certificate.number
     try:
-        replacement = certificates.reissue(certificate, form.name_as_printed.data or "", current_user)
+        replacement = certificates.reissue(certificate, form.name_as_printed.data or "", current_person)
     except DomainError as error:
         db.session.rollback()
         if error.field == "name_as_printed":
@@ -241,7 +240,7 @@ def certificates_zip(academy_id):
 @bp.route("/learn/certificates")
 @login_required
 def mine():
-    overview = eligibility.learner_overview(current_user)
+    overview = eligibility.learner_overview(current_person)
     return render_template("lms/certificates/mine.html", overview=overview)
 
 
@@ -250,7 +249,7 @@ def mine():
 def my_pdf(certificate_id):
     certificate = db.session.get(Certificate, certificate_id)
     # Someone else's, or one that was revoked or replaced, is simply not there for a learner.
-    if certificate is None or certificate.user_id != current_user.id or certificate.status != "valid":
+    if certificate is None or certificate.user_id != current_person.id or certificate.status != "valid":
         abort(404)
     try:
         document = certificates.stored_pdf(certificate)

@@ -25,7 +25,26 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class PluginSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy for a plugin: its own models, engine and session, beside a host's own instance.
+
+    Flask-SQLAlchemy keeps one instance in `app.extensions["sqlalchemy"]` and refuses a second. The
+    plugin's engines and session are kept per instance, so it needs no entry there: it leaves that key
+    as it found it, and a host's `db` works whether it is set up before or after the plugin.
+    """
+
+    def init_app(self, app) -> None:
+        host = app.extensions.pop("sqlalchemy", None)
+        try:
+            super().init_app(app)
+        finally:
+            if host is None:
+                app.extensions.pop("sqlalchemy", None)
+            else:
+                app.extensions["sqlalchemy"] = host
+
+
+db = PluginSQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -7,7 +7,6 @@ from functools import lru_cache
 import markdown as markdown_lib
 import nh3
 from flask import Flask, g
-from flask_login import current_user
 from markupsafe import Markup
 
 from lms.core.timezones import city_name, zone
@@ -19,13 +18,9 @@ ALLOWED_TAGS = {
 
 
 def viewer_zone() -> str:
-    """The signed-in person's zone, else UTC. Looked up once per request: a page shows dozens of times, and
-    each look through `current_user` costs more than the formatting (every change of zone ends in a redirect)."""
-    zone_name = g.get("lms_viewer_zone")
-    if zone_name is None:
-        zone_name = current_user.timezone if current_user and current_user.is_authenticated else "UTC"
-        g.lms_viewer_zone = zone_name
-    return zone_name
+    """The signed-in person's zone, else UTC. Kept in `g` when the person is looked up (accounts/identity.py,
+    before any page renders): a page shows dozens of times, and each look-up would cost more than the formatting."""
+    return g.get("lms_viewer_zone") or "UTC"
 
 
 def format_time(moment: datetime | None, zone_name: str | None = None, style: str = "long") -> str:

@@ -1,10 +1,9 @@
 """The admin's view of the mail outbox: what went, what failed, and trying a message again."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user
 
+from lms.accounts.identity import admin_required, current_person
 from lms.core import mail
 from lms.core.forms import EmptyForm
-from lms.core.web import admin_required
 from lms.notifications import outbox
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
@@ -24,7 +23,7 @@ def outbox_page():
 def retry(message_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if outbox.retry(message_id, current_user):
+    if outbox.retry(message_id, current_person):
         flash("The message will be tried again at the next run of send-due-mail.", "success")
     else:
         flash(

@@ -1,14 +1,14 @@
 """Reading pages: the learner's dashboard, a reading and its reflection, and the admin's reading forms."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
 
 from lms.academies.models import Academy
+from lms.accounts.identity import admin_required, current_person, login_required
 from lms.core import submissions
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db
 from lms.core.forms import EmptyForm
 from lms.core.timezones import utc_to_wall_clock
-from lms.core.web import admin_required, create_once, now, show_field_error
+from lms.core.web import create_once, now, show_field_error
 from lms.readings import services as learning
 from lms.readings import setup as reading_setup
 from lms.readings.forms import FinishedForm, ReadingForm, ReflectionForm
@@ -20,7 +20,7 @@ bp = Blueprint("readings", __name__, template_folder="templates")
 
 def _load_reading(reading_id: int):
     try:
-        return learning.load_reading(current_user, reading_id)
+        return learning.load_reading(current_person, reading_id)
     except NotAllowed:
         abort(404)
 
@@ -28,7 +28,7 @@ def _load_reading(reading_id: int):
 @bp.route("/learn/")
 @login_required
 def dashboard():
-    plans = learning.dashboard(current_user, now())
+    plans = learning.dashboard(current_person, now())
     return render_template("lms/readings/dashboard.html", plans=plans, now=now())
 
 
@@ -41,7 +41,7 @@ def _render_reading(reading, state, form=None, status=200):
             reading=reading,
             state=state,
             form=form,
-            is_learner=current_user.is_learner_in(reading.academy_id),
+            is_learner=current_person.is_learner_in(reading.academy_id),
         ),
         status,
     )
@@ -51,8 +51,8 @@ def _render_reading(reading, state, form=None, status=200):
 @login_required
 def reading(reading_id):
     reading = _load_reading(reading_id)
-    state = learning.reading_state(current_user, reading, now())
-    learning.record_opened(current_user, state)
+    state = learning.reading_state(current_person, reading, now())
+    learning.record_opened(current_person, state)
     return _render_reading(reading, state)
 
 
@@ -65,7 +65,7 @@ def set_finished(reading_id):
         abort(400)
     finished = form.finished.data == "yes"
     try:
-        learning.set_finished(current_user, reading, finished, now())
+        learning.set_finished(current_person, reading, finished, now())
     except NotAllowed:
         abort(403)
     except DomainError as error:
@@ -84,14 +84,14 @@ def save_reflection(reading_id):
         abort(400)
     submit = form.action.data == "submit"
     try:
-        learning.save_reflection(current_user, reading, form.body.data or "", submit, now())
+        learning.save_reflection(current_person, reading, form.body.data or "", submit, now())
     except NotAllowed:
         abort(403)
     except DomainError as error:
         db.session.rollback()
         # Nothing is lost: the page comes back with exactly what was typed and the reason.
         form.body.errors = [error.message]
-        state = learning.reading_state(current_user, reading, now())
+        state = learning.reading_state(current_person, reading, now())
         if not state.reflection_editable:
             flash(error.message, "error")  # the form is not on the page, so say it at the top
         return _render_reading(reading, state, form=form, status=400)
@@ -125,11 +125,11 @@ def new_reading(academy_id):
     if form.validate_on_submit():
         try:
             def work():
-                reading_setup.create_reading(found, _reading_details(form), current_user)
+                reading_setup.create_reading(found, _reading_details(form), current_person)
                 flash("The reading is added.", "success")
                 return url_for("lms.academies.academy", academy_id=found.id)
 
-            return create_once(form, work)
+            return create_once(form, current_person.id, work)
         except DomainError as error:
             show_field_error(form, error)
     return render_template("lms/readings/reading_form.html", form=form, academy=found, reading=None)
@@ -147,7 +147,7 @@ def edit_reading(reading_id):
         form.closes_local.data = reading.closes_at and utc_to_wall_clock(reading.closes_at, zone)
     if form.validate_on_submit():
         try:
-            reading_setup.update_reading(reading, _reading_details(form), current_user)
+            reading_setup.update_reading(reading, _reading_details(form), current_person)
         except DomainError as error:
             db.session.rollback()
             show_field_error(form, error)
@@ -169,7 +169,7 @@ def delete_reading(reading_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     academy_id = reading.academy_id
-    reading_setup.delete_reading(reading, current_user)
+    reading_setup.delete_reading(reading, current_person)
     flash("The reading is deleted, with its learners' progress and reflections.", "success")
     return redirect(url_for("lms.academies.academy", academy_id=academy_id))
 

@@ -1,8 +1,8 @@
 """Facilitators' pages (admins see them too): home, review queue, feedback, progress and CSV downloads."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_login import current_user, login_required
 
 from lms.academies.access import facilitated_academy, own_group
+from lms.accounts.identity import current_person, login_required
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db
 from lms.core.web import now
@@ -14,7 +14,7 @@ bp = Blueprint("reflections", __name__, template_folder="templates")
 
 
 def _academy_or_404(academy_id: int):
-    academy = facilitated_academy(current_user, academy_id)
+    academy = facilitated_academy(current_person, academy_id)
     if academy is None:
         abort(404)
     return academy
@@ -23,8 +23,8 @@ def _academy_or_404(academy_id: int):
 @bp.route("/facilitate/")
 @login_required
 def home():
-    academies = reviews.facilitated_academies(current_user)
-    if not academies and not current_user.is_admin:
+    academies = reviews.facilitated_academies(current_person)
+    if not academies and not current_person.is_admin:
         abort(404)
     return render_template("lms/reflections/home.html", academies=academies)
 
@@ -33,7 +33,7 @@ def home():
 @login_required
 def queue(academy_id):
     academy = _academy_or_404(academy_id)
-    group = request.args.get("group", own_group(current_user, academy.id))
+    group = request.args.get("group", own_group(current_person, academy.id))
     state = request.args.get("state", "awaiting")
     reading_id = request.args.get("reading", type=int)
     page = request.args.get("page", 1, type=int)
@@ -61,7 +61,7 @@ def _render_reflection(reflection, form, conflict=None, status=200):
 
 def _load(reflection_id):
     try:
-        return reviews.load_for_review(current_user, reflection_id)
+        return reviews.load_for_review(current_person, reflection_id)
     except NotAllowed:
         abort(404)
 
@@ -82,7 +82,7 @@ def save_feedback(reflection_id):
     seen = form.seen_edit_count.data
     try:
         reviews.save_feedback(
-            found, current_user, form.body.data or "", form.action.data or "",
+            found, current_person, form.body.data or "", form.action.data or "",
             int(seen) if seen and seen.isascii() and seen.isdigit() else None, now(),
             form.seen_version.data if "seen_version" in request.form else None,
         )
@@ -115,7 +115,7 @@ def save_feedback(reflection_id):
 def _chosen_group(academy) -> str:
     return progress_service.choose_group(
         request.args.get("group"),
-        own_group(current_user, academy.id),
+        own_group(current_person, academy.id),
         progress_service.academy_groups(academy.id),
     )
 
@@ -137,7 +137,7 @@ def progress(academy_id):
         academy,
         now(),
         group=request.args.get("group"),
-        own_group=own_group(current_user, academy.id),
+        own_group=own_group(current_person, academy.id),
         sort=request.args.get("sort", "name"),
         page=request.args.get("page", 1, type=int),
     )

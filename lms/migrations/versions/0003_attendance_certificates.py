@@ -5,9 +5,8 @@ Revises: 0002_facilitation
 Create Date: 2026-11-27 05:10:32.864783
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_attendance_certificates'

@@ -5,9 +5,8 @@ Revises: e2033103c859
 Create Date: 2026-11-27 05:06:21.642004
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002_facilitation'

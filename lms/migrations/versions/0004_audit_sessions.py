@@ -5,9 +5,8 @@ Revises: 0003_attendance_certificates
 Create Date: 2026-11-27 05:14:10.618921
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_audit_sessions'

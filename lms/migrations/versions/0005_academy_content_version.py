@@ -5,9 +5,8 @@ Revises: 0004_audit_sessions
 Create Date: 2026-11-27 06:55:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_academy_content_version'

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-27 04:59:08.766092
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e2033103c859'

@@ -6,8 +6,6 @@ Create Date: 2026-11-27 06:54:49.777366
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = '0006_enrolment_group_index'

@@ -1,0 +1,162 @@
+"""Configuration in one place: the plugin's defaults, the standalone app's profiles, and the environment.
+
+A host app sets what it wants in `app.config`; `LMS.init_app` fills in the rest from DEFAULTS with
+`setdefault`. The standalone app (`create_app()`) starts from a profile (LMS_ENV) and reads the
+environment when it is created, never when this module is imported.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+# Every setting the plugin reads, with its default. A host's own value always wins.
+DEFAULTS = {
+    "MAIL_SERVER": "",  # SMTP host; empty: messages are written to the log
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_DEFAULT_SENDER": "Learning Academy <academy@localhost>",
+    # The address people see in links sent by mail and printed on certificates.
+    "LMS_BASE_URL": "",
+    "LMS_INVITATION_DAYS": 14,
+    "LMS_RESET_HOURS": 2,
+    "LMS_PASSWORD_HASH_METHOD": "scrypt",
+    # A CSRF token lives as long as the login session, so a long reflection is not refused for age.
+    "WTF_CSRF_TIME_LIMIT": None,
+    # The public certificate check: guessing codes is pointless at 160 bits, but this keeps scrapers slow.
+    "LMS_VERIFY_RATE_LIMIT": "30 per minute",
+    # "memory://" counts per worker process; point several workers at one store, e.g. redis://host:6379.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    # Failed sign-ins: per address and email, and per address alone (a reentry programme's whole
+    # room may share one address, so that second limit is generous).
+    "LMS_LOGIN_RATE_LIMIT": "10 per minute",
+    "LMS_LOGIN_IP_RATE_LIMIT": "60 per minute",
+    # Requests for a password-reset link: per address and email, and per address.
+    "LMS_RESET_RATE_LIMIT": "5 per hour",
+    "LMS_RESET_IP_RATE_LIMIT": "30 per hour",
+    # A certificate render that takes longer is stopped (and its process killed).
+    "LMS_PDF_TIMEOUT": 30.0,
+    # How many reverse proxies in front set X-Forwarded-For; limits then count the real client.
+    "LMS_TRUSTED_PROXIES": 0,
+    # Test each pooled connection before use, so the app recovers by itself when the database returns.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+}
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# What the standalone app reads from the environment, and how each value is read.
+ENVIRONMENT = {
+    "SECRET_KEY": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_USE_TLS": _flag,
+    "MAIL_USE_SSL": _flag,
+    "MAIL_DEFAULT_SENDER": str,
+    "LMS_BASE_URL": str,
+    "LMS_INVITATION_DAYS": int,
+    "LMS_RESET_HOURS": int,
+    "LMS_VERIFY_RATE_LIMIT": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "LMS_LOGIN_RATE_LIMIT": str,
+    "LMS_LOGIN_IP_RATE_LIMIT": str,
+    "LMS_RESET_RATE_LIMIT": str,
+    "LMS_RESET_IP_RATE_LIMIT": str,
+    "LMS_PDF_TIMEOUT": float,
+    "LMS_TRUSTED_PROXIES": int,
+    "SESSION_COOKIE_SECURE": _flag,
+}
+
+
+def database_url(raw: str | None, instance_path: str | Path | None = None) -> str:
+    """Turn DATABASE_URL into a SQLAlchemy URL, choosing psycopg 3 for PostgreSQL.
+
+    Without one: a SQLite file in the app's instance folder.
+    """
+    if not raw:
+        if instance_path is None:
+            raise ValueError("no DATABASE_URL and no instance folder to keep a SQLite file in")
+        folder = Path(instance_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{folder / 'lms.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def development_secret_key(instance_path: str | Path) -> str:
+    """A random key kept in the instance folder, so that logins survive a restart in development."""
+    folder = Path(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def settings_from_environment(environ: Mapping[str, str], instance_path: str | Path) -> dict:
+    """The settings the environment gives, read when the standalone app is made."""
+    settings = {name: read(environ[name]) for name, read in ENVIRONMENT.items() if name in environ}
+    settings["SQLALCHEMY_DATABASE_URI"] = database_url(environ.get("DATABASE_URL"), instance_path)
+    if "SESSION_COOKIE_SECURE" in settings:
+        settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    return settings
+
+
+# The standalone app's profiles, chosen by LMS_ENV. They hold only what differs from DEFAULTS.
+
+class Config:
+    ENV_NAME = "development"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+
+
+class DevelopmentConfig(Config):
+    pass  # SECRET_KEY: when the environment has none, development_secret_key()
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-secret"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # Hashing is deliberately slow in real use; tests hash hundreds of passwords.
+    LMS_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # The whole suite signs in from one address; the test of the limit itself sets a low one.
+    LMS_LOGIN_RATE_LIMIT = "100000 per minute"
+    LMS_LOGIN_IP_RATE_LIMIT = "100000 per minute"
+    LMS_RESET_RATE_LIMIT = "100000 per minute"
+    LMS_RESET_IP_RATE_LIMIT = "100000 per minute"
+
+
+PROFILES = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def profile_from_environment(environ: Mapping[str, str]) -> type[Config]:
+    name = environ.get("LMS_ENV", "development")
+    if name not in PROFILES:
+        raise RuntimeError(f"LMS_ENV must be one of {', '.join(PROFILES)}, not {name!r}")
+    return PROFILES[name]
