@@ -42,6 +42,9 @@ class LMS:
 
         db.init_app(app)
         if "csrf" not in app.extensions:
+            # The LMS checks the form token on its own pages (lms/blueprint.py); a host's other pages stay
+            # as the host made them.
+            app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
             csrf.init_app(app)
         if identity is None:
             login_manager.init_app(app)

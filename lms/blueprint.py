@@ -1,5 +1,5 @@
 """The one parent blueprint that carries every domain's pages under a single url_prefix."""
-from flask import Blueprint, has_request_context, render_template, request
+from flask import Blueprint, current_app, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from lms.academies.routes import bp as academies_bp
@@ -9,6 +9,7 @@ from lms.attendance.routes import bp as attendance_bp
 from lms.audit.routes import bp as audit_bp
 from lms.certificates.routes import bp as certificates_bp
 from lms.core.errors import register_database_errors
+from lms.core.extensions import csrf
 from lms.core.security import add_security_headers
 from lms.core.web import form_field_values
 from lms.notifications.routes import bp as notifications_bp
@@ -42,6 +43,14 @@ def template_person() -> dict:
 
 
 lms_blueprint.context_processor(template_person)
+
+
+@lms_blueprint.before_request
+def _check_form_token():
+    """Every form sent to an LMS page carries its CSRF token (unless the app's CSRFProtect checks every page)."""
+    config = current_app.config
+    if config["WTF_CSRF_ENABLED"] and not config["WTF_CSRF_CHECK_DEFAULT"] and request.method in config["WTF_CSRF_METHODS"]:
+        csrf.protect()
 
 
 def _from_this_site() -> bool:

@@ -70,3 +70,34 @@ def test_going_down_and_up_again_keeps_every_row(tmp_path):
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         db.engine.dispose()
+
+
+def test_a_database_that_recorded_the_plugin_in_alembic_version_carries_on(tmp_path, runner):
+    """Databases made before the plugin kept its own version table: the next upgrade moves the row over
+    and carries on from that revision, keeping every row."""
+    class Fresh(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'older.db'}"
+
+    app = create_app(Fresh)
+    with app.app_context():
+        upgrade(revision="0006_enrolment_group_index")
+        with db.engine.begin() as connection:  # a person, and the version table as an older release left it
+            connection.exec_driver_sql(
+                "INSERT INTO lms_users (email, full_name, timezone, is_admin, is_active_account, session_version, "
+                "created_at) VALUES ('ingrid@example.org', 'Ingrid Solberg', 'Europe/Oslo', 0, 1, 0, '2025-01-01')"
+            )
+            connection.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+            connection.exec_driver_sql("INSERT INTO alembic_version SELECT version_num FROM lms_alembic_version")
+            connection.exec_driver_sql("DROP TABLE lms_alembic_version")
+        db.session.remove()
+
+        result = app.test_cli_runner().invoke(args=["lms", "db", "upgrade"])
+        assert result.exit_code == 0, result.output
+
+        tables = inspect(db.engine).get_table_names()
+        assert "alembic_version" not in tables
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT version_num FROM lms_alembic_version").scalar() == "0007_host_identity"
+        assert "host_id" in {column["name"] for column in inspect(db.engine).get_columns("lms_users")}
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+        db.engine.dispose()

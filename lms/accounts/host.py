@@ -42,6 +42,5 @@ def person_for_host(host_id: str, email: str, full_name: str, timezone: str | No
         host_id=host_id,
     )
     db.session.add(user)
-    db.session.flush()
-    log.info("account %s made for host person %s", user.id, host_id)
+    log.info("account made for host person %s", host_id)
     return user
