@@ -26,7 +26,7 @@ from lms.core.types import utcnow
 from tests.conftest import aware, enrol, make_academy, make_user
 
 # shared/ lies beside the repository, on a developer machine and in CI alike.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 ROSTER = SAMPLES / "roster.csv"
 ZOOM = SAMPLES / "zoom-participants-session-one.csv"
 TEAMS = SAMPLES / "teams-attendance-session-two.csv"

@@ -18,7 +18,7 @@ from lms.core.extensions import db
 from tests.conftest import make_academy, make_user
 
 # shared/ lies beside the repository, on a developer machine and in CI alike.
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "roster.csv"
+SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "roster.csv"
 HEADER = "full_name,email,role,timezone,group\n"
 
 

@@ -19,7 +19,7 @@ from lms.attendance.reports import (
 )
 
 # shared/ lies beside the repository, on a developer machine and in CI alike.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 ZOOM = SAMPLES / "zoom-participants-session-one.csv"
 TEAMS = SAMPLES / "teams-attendance-session-two.csv"
 ZONE = "America/New_York"

@@ -19,8 +19,15 @@ from lms.core import pdf
 from lms.core.extensions import db
 from lms.core.pdf import verify_text_present
 from lms.core.types import utcnow
+from tests.certificates.test_eligibility import (
+    attend,
+    eligible_learner,
+    published_academy,
+    row_of,
+    sign_in_admin,
+    text_of,
+)
 from tests.conftest import enrol, make_user
-from tests.test_eligibility import attend, eligible_learner, published_academy, row_of, sign_in_admin, text_of
 
 DATES = "17 April 2025 and 2 May 2025"
 

@@ -20,7 +20,7 @@ from tests.conftest import PASSWORD, enrol, free_port, make_academy, make_readin
 
 LEARNERS = 50
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
