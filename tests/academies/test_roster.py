@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.academies.models import Enrolment
+from lms.accounts import services as accounts
 from lms.accounts.models import AccountToken, User
 from lms.accounts.services import parse_roster
 from lms.core.exceptions import RosterError
@@ -303,3 +304,10 @@ def test_parse_roster_reports_whole_file_problems_as_line_0():
 def test_parse_roster_reads_doubled_quotes_in_a_quoted_name_as_excel_writes_them():
     people = parse_roster(b'full_name,email\n"Jean ""JJ"" Smith",jj@example.org\n', "UTC")
     assert people[0].full_name == 'Jean "JJ" Smith'
+
+
+def test_a_legacy_zone_name_in_a_roster_is_refused_with_its_line():
+    data = b"full_name,email,role,timezone\nIngrid Solberg,ingrid@example.org,learner,US/Eastern\n"
+    with pytest.raises(accounts.RosterError) as refused:
+        accounts.parse_roster(data, "Europe/London")
+    assert refused.value.problems == [(2, "US/Eastern is not a time zone name like Europe/London.")]

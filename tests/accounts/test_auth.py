@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import AccountToken, User
 from lms.accounts.services import issue_token
-from lms.core.extensions import db
+from lms.core.extensions import db, limiter
 from lms.core.types import utcnow
 from tests.conftest import PASSWORD, make_user
 
@@ -308,6 +308,15 @@ def test_reset_link_is_logged_when_mail_is_not_configured_and_works(browser, mak
     response = choose_password(browser, link, NEW_PASSWORD)
     assert path_of(response) == "/learn/"
     assert path_of(make_browser().login("ingrid.solberg@example.org", NEW_PASSWORD)) == "/learn/"
+
+
+def test_reset_requests_are_rate_limited(app, browser, monkeypatch):
+    limiter.reset()
+    monkeypatch.setitem(app.config, "LMS_RESET_RATE_LIMIT", "2 per hour")
+    browser.get("/auth/reset")
+    statuses = [browser.post("/auth/reset", {"email": "someone@example.org"}).status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    limiter.reset()
 
 
 # --- the account page ------------------------------------------------------------------------

@@ -419,6 +419,18 @@ def test_bulk_marking_with_a_bad_status_saves_nothing(browser, admin, cohort):
     assert nothing_saved()
 
 
+def test_attendance_cannot_be_recorded_for_a_session_still_to_come(browser):
+    academy = make_academy(first_start=utcnow() + timedelta(days=2))
+    learner = make_user("Ingrid Solberg")
+    enrol(learner, academy)
+    browser.login(make_user("Ada Admin", is_admin=True))
+    session_id = academy.live_sessions[0].id
+    response = browser.post(f"/admin/sessions/{session_id}/attendance/bulk", {"status": "present", "scope": "all"},
+                            follow_redirects=True)
+    assert "has not started yet" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Attendance.id)) is None
+
+
 # --- importing the Zoom report of Session One -------------------------------------------------
 
 def test_the_zoom_preview_shows_each_persons_minutes_and_outcome_and_saves_nothing(browser, admin, cohort):
@@ -536,6 +548,30 @@ def test_a_participant_matched_to_a_facilitator_is_refused(browser, admin, cohor
     assert ("Nothing was saved: A participant was matched to someone who is not a learner of this academy."
             in flashed(response))
     assert nothing_saved()
+
+
+def test_a_report_does_not_undo_a_present_recorded_by_hand():
+    from lms.attendance import services as attendance
+
+    start = utcnow().replace(second=0, microsecond=0) - timedelta(days=1)
+    academy = make_academy(first_start=start, home_timezone="UTC")
+    dial_in = make_user("Ingrid Solberg")
+    on_zoom = make_user("Marcus Boudreaux")
+    for learner in (dial_in, on_zoom):
+        enrol(learner, academy)
+    admin = make_user("Ada Admin", is_admin=True)
+    session = academy.live_sessions[0]
+    attendance.record(session, {dial_in.id: ("present", 90)}, admin, utcnow())
+    fmt = "%m/%d/%Y %I:%M:%S %p"
+    report = (
+        "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\n"
+        f"Marcus Boudreaux,{on_zoom.email},{start:{fmt}},{start + timedelta(minutes=90):{fmt}},90,No\n"
+    ).encode()
+
+    attendance.apply_import(session, report, "UTC", {}, admin, utcnow())
+
+    saved = {row.user_id: (row.status, row.source) for row in db.session.scalars(select(Attendance))}
+    assert saved == {dial_in.id: ("present", "manual"), on_zoom.id: ("present", "zoom")}
 
 
 # --- importing the Teams report of Session Two ------------------------------------------------

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.academies.models import LiveSession
+from lms.academies.models import Academy, LiveSession
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings import services as learning
@@ -212,6 +212,21 @@ def test_finishing_needs_a_csrf_token(browser, learner, academy):
     response = browser.post(f"/learn/readings/{reading.id}/finished", {"finished": "yes"}, csrf=False)
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(ReadingProgress)) == 0
+
+
+def test_a_reading_without_sessions_to_follow_is_not_open(browser):
+    academy = Academy(title="No sessions yet", home_timezone="Europe/London")
+    db.session.add(academy)
+    db.session.commit()
+    reading = make_reading(academy)
+    learner = make_user("Ingrid Solberg")
+    enrol(learner, academy)
+    browser.login(learner)
+    html = browser.get(f"/learn/readings/{reading.id}").get_data(as_text=True)
+    assert "opens after the first live session" in html
+    assert "Some <em>text</em>" not in html
+    response = browser.post(f"/learn/readings/{reading.id}/reflection", {"body": "x", "action": "draft"})
+    assert response.status_code == 400
 
 
 # --- reflections -----------------------------------------------------------------------------

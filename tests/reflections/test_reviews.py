@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
+from lms.readings.models import Reading
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion
 from tests.conftest import enrol, make_academy, make_reading, make_user
 
@@ -582,6 +583,46 @@ def test_a_second_release_from_a_stale_page_is_a_conflict_not_a_second_feedback(
         ("A's verdict.", facilitator.id, "reviewed")]
     assert reflection_of(learner, reflection.reading).status == "reviewed"
     assert count(OutgoingMail) == 1
+
+
+def test_feedback_answers_the_text_the_facilitator_read(make_browser):
+    academy = make_academy()
+    reading = make_reading(academy)
+    learner = make_user("Ingrid Solberg")
+    enrol(learner, academy)
+    facilitator = make_user("Dana Whitfield")
+    enrol(facilitator, academy, role="facilitator")
+    now = utcnow()
+    reflection = Reflection(user_id=learner.id, reading_id=reading.id, body="Text A", status="submitted",
+                            version_count=1, submitted_at=now, updated_at=now)
+    reflection.versions = [ReflectionVersion(number=1, body="Text A", submitted_at=now)]
+    db.session.add(reflection)
+    db.session.commit()
+    reflection_id = reflection.id
+
+    dana = make_browser()
+    dana.login(facilitator)
+    dana.get(f"/facilitate/reflections/{reflection_id}")
+    import re
+
+    page = dana.get(f"/facilitate/reflections/{reflection_id}").get_data(as_text=True)
+    stamp = re.search(r'name="seen_version" type="hidden" value="([^"]+)"', page).group(1)
+
+    ingrid = make_browser()
+    ingrid.login(learner)
+    ingrid.post(f"/learn/readings/{reading.id}/reflection", {"body": "Text B, rewritten", "action": "submit"})
+
+    response = dana.post(f"/facilitate/reflections/{reflection_id}", {
+        "body": "Lovely point about A.", "action": "reviewed", "seen_edit_count": "", "seen_version": stamp,
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "changed this reflection after you opened it" in html
+    assert "Text B, rewritten" in html and "Lovely point about A.</textarea>" in html
+    assert db.session.scalar(select(Feedback.id)) is None
+    db.session.expire_all()
+    assert db.session.get(Reflection, reflection_id).status == "submitted"
+    assert db.session.get(Reading, reading.id) is not None
 
 
 # --- refusals --------------------------------------------------------------------------------
