@@ -12,8 +12,8 @@ from lms.certificates.models import Certificate
 from lms.core.extensions import db, limiter
 from lms.core.pdf import verify_text_present
 from lms.reflections.models import Reflection
-from tests.certificates.test_eligibility import eligible_learner, published_academy, sign_in_admin, text_of
-from tests.conftest import make_reading
+from tests.factories import eligible_learner, make_reading, published_academy
+from tests.helpers import sign_in_admin, text_of
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,8 @@ from lms.core.types import utcnow
 from lms.readings import services as learning
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Reflection
-from tests.conftest import aware, enrol, make_academy, make_reading, make_user
+from tests.factories import aware, enrol, make_academy, make_reading, make_user
+from tests.helpers import html as page  # `html` names the page's text in the tests here
 
 
 @pytest.fixture
@@ -23,10 +24,6 @@ def learner(academy):
     user = make_user("Wei Ling Tan", timezone="Asia/Singapore")
     enrol(user, academy)
     return user
-
-
-def page(response):
-    return response.get_data(as_text=True)
 
 
 # --- dashboard -------------------------------------------------------------------------------

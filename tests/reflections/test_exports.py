@@ -10,7 +10,7 @@ from lms.core.types import utcnow
 from lms.readings.models import ReadingProgress
 from lms.reflections import exports
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion
-from tests.conftest import aware, enrol, make_academy, make_reading, make_user
+from tests.factories import aware, enrol, make_academy, make_reading, make_user
 
 TRICKY = 'She said "yes, of course",\nthen: Tromsø, 王小明; 100% — done.\r\nLast line.'
 

@@ -10,15 +10,12 @@ from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings.models import ReadingProgress
 from lms.reflections.models import Reflection
-from tests.conftest import enrol, make_academy, make_reading, make_user
+from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.helpers import html as page  # `html` names the page's text in the tests here
 
 ROW = re.compile(r'<th scope="row"><span class="learner-name">(.*?)</span>(.*?)</tr>', re.S)
 CELL_TEXT = re.compile(r'<span class="visually-hidden">([^<]*)</span>\s*</td>')
 BEHIND = re.compile(r'<td class="behind">(\d+)</td>')
-
-
-def page(response):
-    return response.get_data(as_text=True)
 
 
 def table(html):

@@ -4,35 +4,23 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from html import unescape
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
 from lms.readings.models import Reading
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion
-from tests.conftest import enrol, make_academy, make_reading, make_user
+from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.helpers import count, html, path_of, signed_in
 
 SECRET = "My private worry about the night shift"
 REFLECTION_LINK = re.compile(r'href="/facilitate/reflections/(\d+)"')
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def path_of(url: str) -> str:
-    return urlsplit(url).path
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
 
 def hidden_value(response, name: str) -> str:
     """The value of the page's hidden input `name` ("" when it has none)."""
@@ -57,12 +45,6 @@ def textarea(response, name: str = "body") -> str | None:
 def queue_ids(response) -> list[int]:
     """The reflections listed in a queue page, in the order shown."""
     return [int(found) for found in REFLECTION_LINK.findall(html(response))]
-
-
-def signed_in(make_browser, user):
-    browser = make_browser()
-    assert browser.login(user).status_code == 302
-    return browser
 
 
 def submit_reflection(browser, reading, body: str, action: str = "submit"):
