@@ -11,7 +11,7 @@ from lms.attendance.models import Attendance
 from lms.core.extensions import db
 from tests.conftest import enrol, make_academy, make_reading, make_user
 
-__all__ = ["attend", "aware", "eligible_learner", "enrol", "make_academy", "make_reading", "make_user",
+__all__ = ["attend", "aware", "eligible_learner", "enrol", "learners_of", "make_academy", "make_reading", "make_user",
            "published_academy"]
 
 
@@ -44,3 +44,12 @@ def eligible_learner(academy, name, **values):
     enrol(user, academy)
     attend(user, academy)
     return user
+
+
+def learners_of(academy, *names):
+    """A learner of the academy for each name, in order."""
+    people = []
+    for name in names:
+        people.append(make_user(name))
+        enrol(people[-1], academy)
+    return people

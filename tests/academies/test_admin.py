@@ -85,12 +85,6 @@ def admin(browser):
 
 
 @pytest.fixture
-def academy():
-    """Two 90-minute sessions; the first ended yesterday, so readings that follow it are open."""
-    return make_academy(home_timezone="America/New_York")
-
-
-@pytest.fixture
 def smtp_inbox(app):
     """A real SMTP server on 127.0.0.1; the app is pointed at it and put back afterwards."""
     servers = SmtpServer()

@@ -15,7 +15,7 @@ from lms.accounts.models import AccountToken, User
 from lms.accounts.services import parse_roster
 from lms.core.exceptions import RosterError
 from lms.core.extensions import db
-from tests.factories import make_academy, make_user
+from tests.factories import make_user
 from tests.helpers import SAMPLES, count, html, sign_in_admin
 
 SAMPLE = SAMPLES / "roster.csv"
@@ -51,11 +51,6 @@ def problems(data: bytes, default_timezone: str = "Europe/London") -> list[tuple
 
 
 # --- fixtures --------------------------------------------------------------------------------
-
-@pytest.fixture
-def academy():
-    return make_academy(home_timezone="America/New_York")
-
 
 @pytest.fixture
 def admin(browser, academy):

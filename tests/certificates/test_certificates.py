@@ -18,8 +18,8 @@ from lms.core import pdf
 from lms.core.extensions import db
 from lms.core.pdf import verify_text_present
 from lms.core.types import utcnow
-from tests.factories import attend, eligible_learner, enrol, make_user, published_academy
-from tests.helpers import admin_signed_in, fake_renderer, free_port, no_process_left, row_of, text_of
+from tests.factories import attend, eligible_learner, enrol, make_user
+from tests.helpers import fake_renderer, free_port, no_process_left, row_of, text_of
 
 DATES = "17 April 2025 and 2 May 2025"
 
@@ -32,16 +32,6 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def real_renderer(monkeypatch):
     monkeypatch.delenv(pdf.EXECUTABLE_ENV, raising=False)
-
-
-@pytest.fixture
-def academy():
-    return published_academy()
-
-
-@pytest.fixture
-def admin(make_browser):
-    return admin_signed_in(make_browser)
 
 
 def count_certificates(**where) -> int:

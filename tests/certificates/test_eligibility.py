@@ -12,26 +12,16 @@ from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings.models import ReadingProgress
 from lms.reflections.models import Reflection
-from tests.factories import attend, eligible_learner, enrol, make_academy, make_reading, make_user, published_academy
-from tests.helpers import admin_signed_in, row_of, text_of
+from tests.factories import attend, eligible_learner, enrol, make_academy, make_reading, make_user
+from tests.helpers import row_of, text_of
 
 # --- fixtures --------------------------------------------------------------------------------
-
-@pytest.fixture
-def academy():
-    return published_academy()
-
 
 @pytest.fixture
 def learner(academy):
     user = make_user("Ingrid Solberg", timezone="Europe/Oslo")
     enrol(user, academy)
     return user
-
-
-@pytest.fixture
-def admin(make_browser):
-    return admin_signed_in(make_browser)
 
 
 def learner_page(browser, user):

@@ -12,7 +12,7 @@ from lms.certificates.models import Certificate
 from lms.core.extensions import db, limiter
 from lms.core.pdf import verify_text_present
 from lms.reflections.models import Reflection
-from tests.factories import eligible_learner, make_reading, published_academy
+from tests.factories import eligible_learner, make_reading
 from tests.helpers import sign_in_admin, text_of
 
 
@@ -22,11 +22,6 @@ def fresh_limits():
     limiter.reset()
     yield
     limiter.reset()
-
-
-@pytest.fixture
-def academy():
-    return published_academy()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from lms.notifications import outbox
 from lms.notifications.models import OutgoingMail
 from lms.readings.models import ReadingProgress
 from lms.reflections.models import Reflection
-from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.factories import enrol, learners_of, make_academy, make_reading, make_user
 from tests.helpers import SmtpServer, admin_signed_in, free_port, html
 
 INVITATION_LINK = re.compile(r'value="(https?://[^"]*/auth/invitation/[^"]+)"')
@@ -124,14 +124,6 @@ def academy_between_sessions(days_to_second: float, reminder_days: int = 2):
     make_reading(academy, "On lived experience")
     make_reading(academy, "Boundaries and care")
     return academy
-
-
-def learners_of(academy, *names):
-    people = []
-    for name in names:
-        people.append(make_user(name))
-        enrol(people[-1], academy)
-    return people
 
 
 def finish_everything(user, academy):

@@ -16,18 +16,6 @@ TRICKY = 'She said "yes, of course",\nthen: Tromsø, 王小明; 100% — done.\r
 
 
 @pytest.fixture
-def academy():
-    return make_academy("Peer Mentoring")
-
-
-@pytest.fixture
-def facilitator(academy):
-    user = make_user("Fran Facilitator")
-    enrol(user, academy, role="facilitator")
-    return user
-
-
-@pytest.fixture
 def readings(academy):
     return [make_reading(academy, "Reading A"), make_reading(academy, "Reading B", prompt="")]
 

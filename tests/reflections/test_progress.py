@@ -49,18 +49,6 @@ def reflection(user, reading, status):
 
 
 @pytest.fixture
-def academy():
-    return make_academy()
-
-
-@pytest.fixture
-def facilitator(academy):
-    user = make_user("Fran Facilitator")
-    enrol(user, academy, role="facilitator")
-    return user
-
-
-@pytest.fixture
 def readings(academy):
     return [
         make_reading(academy, "Reading A"),

@@ -13,7 +13,7 @@ from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
 from lms.readings.models import Reading
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion
-from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.factories import enrol, learners_of, make_academy, make_reading, make_user
 from tests.helpers import count, html, path_of, signed_in
 
 SECRET = "My private worry about the night shift"
@@ -86,12 +86,6 @@ def feedback_rows() -> list[Feedback]:
 
 
 # --- fixtures --------------------------------------------------------------------------------
-
-@pytest.fixture
-def academy():
-    """Two sessions; the first ended yesterday, so readings that follow it are open."""
-    return make_academy()
-
 
 @pytest.fixture
 def reading(academy):
@@ -256,10 +250,7 @@ def test_facilitator_home_counts_the_reflections_awaiting_review_in_each_academy
 def test_the_queue_lists_reflections_awaiting_review_first_and_oldest_first(
         facilitator_browser, academy, reading):
     names = ["Amara Okafor", "Bram de Vries", "Chen Jing"]
-    people = []
-    for name in names:
-        people.append(make_user(name))
-        enrol(people[-1], academy)
+    people = learners_of(academy, *names)
     answered_long_ago = submitted(people[0], reading, days_ago=5)
     newer = submitted(people[1], reading, days_ago=1)
     older = submitted(people[2], reading, days_ago=3)
