@@ -2,13 +2,10 @@
 web clients that carry CSRF tokens like a browser, factories, and a SQL query counter."""
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import re
-import socket
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -205,34 +202,3 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", before)
 
     return counting
-
-
-def aware(year, month, day, hour=0, minute=0):
-    from datetime import UTC
-
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on, for a server a test starts."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message a real SMTP server on loopback receives."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    @property
-    def messages(self):
-        return [email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes]
-
-    def to(self, address: str):
-        return [message for message in self.messages if message["To"] == address]

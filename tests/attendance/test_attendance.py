@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.academies.models import LiveSession
 from lms.accounts.models import User
@@ -23,10 +23,9 @@ from lms.attendance import services as attendance_service
 from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
 from lms.core.extensions import db
 from lms.core.types import utcnow
-from tests.conftest import aware, enrol, make_academy, make_user
+from tests.factories import aware, enrol, make_academy, make_user
+from tests.helpers import SAMPLES, count, html, text_of
 
-# shared/ lies beside the repository, on a developer machine and in CI alike.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 ROSTER = SAMPLES / "roster.csv"
 ZOOM = SAMPLES / "zoom-participants-session-one.csv"
 TEAMS = SAMPLES / "teams-attendance-session-two.csv"
@@ -86,19 +85,6 @@ def admin(browser, cohort) -> User:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def text(response) -> str:
-    """The page's words as read on screen: no tags, entities decoded, spaces collapsed."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html(response))).split())
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
 
 def grid_url(live_session: LiveSession) -> str:
     return f"/admin/sessions/{live_session.id}/attendance"
@@ -249,7 +235,7 @@ def test_the_grid_lists_every_learner_with_a_label_for_every_control(browser, ad
     assert {"report", "file_timezone"} <= ids
     unlabelled = [control for control in parser.controls if control[1] not in parser.labelled]
     assert unlabelled == []
-    labels = text(response)
+    labels = text_of(response)
     for name in LEARNERS:
         assert f"Attendance of {name}" in labels
         assert f"Minutes attended by {name}" in labels
@@ -285,7 +271,7 @@ def test_saving_the_grid_records_each_change_with_who_and_when(browser, admin, c
     assert selected_status(html(page), cohort.id(INGRID)) == "present"
     assert minutes_value(html(page), cohort.id(INGRID)) == "90"
     assert selected_status(html(page), cohort.id(WEI)) == "excused"
-    assert f"{INGRID} not recorded → present (90 min), by Ada Admin" in text(page)
+    assert f"{INGRID} not recorded → present (90 min), by Ada Admin" in text_of(page)
 
     # The same values again: nothing changes, so nothing new is recorded.
     same = browser.post(grid_url(cohort.one), grid_form(cohort, {
@@ -404,8 +390,8 @@ def test_mark_everyone_not_yet_recorded_absent_then_everyone_present(browser, ad
 def test_the_grid_offers_both_bulk_buttons(browser, admin, cohort):
     response = browser.get(grid_url(cohort.one))
 
-    assert "Mark everyone present" in text(response)
-    assert "Mark everyone not yet recorded absent" in text(response)
+    assert "Mark everyone present" in text_of(response)
+    assert "Mark everyone not yet recorded absent" in text_of(response)
     assert html(response).count(f'action="{grid_url(cohort.one)}/bulk"') == 2
 
 
@@ -419,13 +405,25 @@ def test_bulk_marking_with_a_bad_status_saves_nothing(browser, admin, cohort):
     assert nothing_saved()
 
 
+def test_attendance_cannot_be_recorded_for_a_session_still_to_come(browser):
+    academy = make_academy(first_start=utcnow() + timedelta(days=2))
+    learner = make_user("Ingrid Solberg")
+    enrol(learner, academy)
+    browser.login(make_user("Ada Admin", is_admin=True))
+    session_id = academy.live_sessions[0].id
+    response = browser.post(f"/admin/sessions/{session_id}/attendance/bulk", {"status": "present", "scope": "all"},
+                            follow_redirects=True)
+    assert "has not started yet" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Attendance.id)) is None
+
+
 # --- importing the Zoom report of Session One -------------------------------------------------
 
 def test_the_zoom_preview_shows_each_persons_minutes_and_outcome_and_saves_nothing(browser, admin, cohort):
     response = upload(browser, cohort.one, ZOOM)
 
     assert response.status_code == 200
-    page = text(response)
+    page = text_of(response)
     assert "Zoom report “Learning Academy: Peer Mentoring and Peer Support - Session One”" in page
     assert "(zoom-participants-session-one.csv), times read as America/New_York" in page
     rows = matched(response)
@@ -497,11 +495,11 @@ def test_confirming_with_the_iphone_ignored_saves_everyone_at_once(browser, admi
     assert "Attendance imported: 6 changes." in flashed(grid)
     assert selected_status(html(grid), cohort.id(MARCUS)) == "present"
     assert minutes_value(html(grid), cohort.id(MARCUS)) == "84"
-    assert f"{MARCUS} not recorded → present (84 min), by Ada Admin from a Zoom report" in text(grid)
+    assert f"{MARCUS} not recorded → present (84 min), by Ada Admin from a Zoom report" in text_of(grid)
 
     # The same file again: the preview says so, and confirming it changes nothing.
     again = upload(browser, cohort.one, ZOOM)
-    assert "This file was already imported for this session" in text(again)
+    assert "This file was already imported for this session" in text_of(again)
     response = confirm(browser, cohort.one, again, {decision_for(again, "Aisha's iPhone"): "ignore"})
     assert response.status_code == 302
     assert "This file was already imported for this session; nothing changed." in flashed(
@@ -538,6 +536,30 @@ def test_a_participant_matched_to_a_facilitator_is_refused(browser, admin, cohor
     assert nothing_saved()
 
 
+def test_a_report_does_not_undo_a_present_recorded_by_hand():
+    from lms.attendance import services as attendance
+
+    start = utcnow().replace(second=0, microsecond=0) - timedelta(days=1)
+    academy = make_academy(first_start=start, home_timezone="UTC")
+    dial_in = make_user("Ingrid Solberg")
+    on_zoom = make_user("Marcus Boudreaux")
+    for learner in (dial_in, on_zoom):
+        enrol(learner, academy)
+    admin = make_user("Ada Admin", is_admin=True)
+    session = academy.live_sessions[0]
+    attendance.record(session, {dial_in.id: ("present", 90)}, admin, utcnow())
+    fmt = "%m/%d/%Y %I:%M:%S %p"
+    report = (
+        "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\n"
+        f"Marcus Boudreaux,{on_zoom.email},{start:{fmt}},{start + timedelta(minutes=90):{fmt}},90,No\n"
+    ).encode()
+
+    attendance.apply_import(session, report, "UTC", {}, admin, utcnow())
+
+    saved = {row.user_id: (row.status, row.source) for row in db.session.scalars(select(Attendance))}
+    assert saved == {dial_in.id: ("present", "manual"), on_zoom.id: ("present", "zoom")}
+
+
 # --- importing the Teams report of Session Two ------------------------------------------------
 
 def test_the_teams_report_needs_aisha_confirmed_and_keeps_an_excuse(browser, admin, cohort):
@@ -549,7 +571,7 @@ def test_the_teams_report_needs_aisha_confirmed_and_keeps_an_excuse(browser, adm
     preview = upload(browser, cohort.two, TEAMS)
 
     assert preview.status_code == 200
-    page = text(preview)
+    page = text_of(preview)
     assert "Teams report “Learning Academy: Peer Mentoring and Peer Support - Session Two”" in page
     rows = matched(preview)
     assert set(rows) == {INGRID, MARCUS, JF}
@@ -633,7 +655,7 @@ def test_the_wrong_time_zone_is_warned_about_in_the_preview(browser, admin, coho
     response = upload(browser, cohort.one, ZOOM, file_timezone="Asia/Tokyo")
 
     assert response.status_code == 200
-    page = text(response)
+    page = text_of(response)
     assert ("No one in this file was connected during the session's scheduled time. Check that the file is for "
             "this session and that its time zone is right.") in page
     assert "times read as Asia/Tokyo" in page
@@ -645,7 +667,7 @@ def test_the_report_of_another_session_is_warned_about(browser, admin, cohort):
     response = upload(browser, cohort.one, TEAMS)
 
     assert response.status_code == 200
-    assert "No one in this file was connected during the session's scheduled time." in text(response)
+    assert "No one in this file was connected during the session's scheduled time." in text_of(response)
 
 
 def test_after_an_import_in_the_wrong_time_zone_the_right_one_can_still_be_imported(browser, admin, cohort):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +16,8 @@ from lms.attendance.reports import (
     parse_duration,
     parse_report,
 )
+from tests.helpers import SAMPLES
 
-# shared/ lies beside the repository, on a developer machine and in CI alike.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 ZOOM = SAMPLES / "zoom-participants-session-one.csv"
 TEAMS = SAMPLES / "teams-attendance-session-two.csv"
 ZONE = "America/New_York"

@@ -8,7 +8,8 @@ from sqlalchemy.engine import make_url
 
 from lms import create_app
 from lms.config import TestingConfig
-from tests.conftest import Browser, enrol, make_academy, make_reading, make_user
+from tests.conftest import Browser
+from tests.factories import enrol, make_academy, make_reading, make_user
 
 
 class TcpProxy:

@@ -4,34 +4,23 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from html import unescape
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
+from lms.readings.models import Reading
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion
-from tests.conftest import enrol, make_academy, make_reading, make_user
+from tests.factories import enrol, learners_of, make_academy, make_reading, make_user
+from tests.helpers import count, html, path_of, signed_in
 
 SECRET = "My private worry about the night shift"
 REFLECTION_LINK = re.compile(r'href="/facilitate/reflections/(\d+)"')
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def path_of(url: str) -> str:
-    return urlsplit(url).path
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
 
 def hidden_value(response, name: str) -> str:
     """The value of the page's hidden input `name` ("" when it has none)."""
@@ -56,12 +45,6 @@ def textarea(response, name: str = "body") -> str | None:
 def queue_ids(response) -> list[int]:
     """The reflections listed in a queue page, in the order shown."""
     return [int(found) for found in REFLECTION_LINK.findall(html(response))]
-
-
-def signed_in(make_browser, user):
-    browser = make_browser()
-    assert browser.login(user).status_code == 302
-    return browser
 
 
 def submit_reflection(browser, reading, body: str, action: str = "submit"):
@@ -103,12 +86,6 @@ def feedback_rows() -> list[Feedback]:
 
 
 # --- fixtures --------------------------------------------------------------------------------
-
-@pytest.fixture
-def academy():
-    """Two sessions; the first ended yesterday, so readings that follow it are open."""
-    return make_academy()
-
 
 @pytest.fixture
 def reading(academy):
@@ -273,10 +250,7 @@ def test_facilitator_home_counts_the_reflections_awaiting_review_in_each_academy
 def test_the_queue_lists_reflections_awaiting_review_first_and_oldest_first(
         facilitator_browser, academy, reading):
     names = ["Amara Okafor", "Bram de Vries", "Chen Jing"]
-    people = []
-    for name in names:
-        people.append(make_user(name))
-        enrol(people[-1], academy)
+    people = learners_of(academy, *names)
     answered_long_ago = submitted(people[0], reading, days_ago=5)
     newer = submitted(people[1], reading, days_ago=1)
     older = submitted(people[2], reading, days_ago=3)
@@ -582,6 +556,46 @@ def test_a_second_release_from_a_stale_page_is_a_conflict_not_a_second_feedback(
         ("A's verdict.", facilitator.id, "reviewed")]
     assert reflection_of(learner, reflection.reading).status == "reviewed"
     assert count(OutgoingMail) == 1
+
+
+def test_feedback_answers_the_text_the_facilitator_read(make_browser):
+    academy = make_academy()
+    reading = make_reading(academy)
+    learner = make_user("Ingrid Solberg")
+    enrol(learner, academy)
+    facilitator = make_user("Dana Whitfield")
+    enrol(facilitator, academy, role="facilitator")
+    now = utcnow()
+    reflection = Reflection(user_id=learner.id, reading_id=reading.id, body="Text A", status="submitted",
+                            version_count=1, submitted_at=now, updated_at=now)
+    reflection.versions = [ReflectionVersion(number=1, body="Text A", submitted_at=now)]
+    db.session.add(reflection)
+    db.session.commit()
+    reflection_id = reflection.id
+
+    dana = make_browser()
+    dana.login(facilitator)
+    dana.get(f"/facilitate/reflections/{reflection_id}")
+    import re
+
+    page = dana.get(f"/facilitate/reflections/{reflection_id}").get_data(as_text=True)
+    stamp = re.search(r'name="seen_version" type="hidden" value="([^"]+)"', page).group(1)
+
+    ingrid = make_browser()
+    ingrid.login(learner)
+    ingrid.post(f"/learn/readings/{reading.id}/reflection", {"body": "Text B, rewritten", "action": "submit"})
+
+    response = dana.post(f"/facilitate/reflections/{reflection_id}", {
+        "body": "Lovely point about A.", "action": "reviewed", "seen_edit_count": "", "seen_version": stamp,
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "changed this reflection after you opened it" in html
+    assert "Text B, rewritten" in html and "Lovely point about A.</textarea>" in html
+    assert db.session.scalar(select(Feedback.id)) is None
+    db.session.expire_all()
+    assert db.session.get(Reflection, reflection_id).status == "submitted"
+    assert db.session.get(Reading, reading.id) is not None
 
 
 # --- refusals --------------------------------------------------------------------------------

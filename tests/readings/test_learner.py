@@ -4,13 +4,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.academies.models import LiveSession
+from lms.academies.models import Academy, LiveSession
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings import services as learning
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Reflection
-from tests.conftest import aware, enrol, make_academy, make_reading, make_user
+from tests.factories import aware, enrol, make_academy, make_reading, make_user
+from tests.helpers import html as page  # `html` names the page's text in the tests here
 
 
 @pytest.fixture
@@ -23,10 +24,6 @@ def learner(academy):
     user = make_user("Wei Ling Tan", timezone="Asia/Singapore")
     enrol(user, academy)
     return user
-
-
-def page(response):
-    return response.get_data(as_text=True)
 
 
 # --- dashboard -------------------------------------------------------------------------------
@@ -212,6 +209,21 @@ def test_finishing_needs_a_csrf_token(browser, learner, academy):
     response = browser.post(f"/learn/readings/{reading.id}/finished", {"finished": "yes"}, csrf=False)
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(ReadingProgress)) == 0
+
+
+def test_a_reading_without_sessions_to_follow_is_not_open(browser):
+    academy = Academy(title="No sessions yet", home_timezone="Europe/London")
+    db.session.add(academy)
+    db.session.commit()
+    reading = make_reading(academy)
+    learner = make_user("Ingrid Solberg")
+    enrol(learner, academy)
+    browser.login(learner)
+    html = browser.get(f"/learn/readings/{reading.id}").get_data(as_text=True)
+    assert "opens after the first live session" in html
+    assert "Some <em>text</em>" not in html
+    response = browser.post(f"/learn/readings/{reading.id}/reflection", {"body": "x", "action": "draft"})
+    assert response.status_code == 400
 
 
 # --- reflections -----------------------------------------------------------------------------

@@ -2,87 +2,26 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 
 import pytest
 from sqlalchemy import func, select
 
-from lms.attendance.models import Attendance
 from lms.audit.models import AuditEvent
 from lms.certificates.models import Certificate, EligibilityException
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings.models import ReadingProgress
 from lms.reflections.models import Reflection
-from tests.conftest import aware, enrol, make_academy, make_reading, make_user
-
-# --- helpers, also used by test_certificates.py and test_verify.py ---------------------------
-
-def published_academy(title="Peer Mentoring in Corrections", **values):
-    """The programme as published: 17 April and 2 May 2025, 10:00 in New York."""
-    academy = make_academy(title, first_start=aware(2025, 4, 17, 14, 0), gap_days=15, **values)
-    academy.organiser = "International Corrections and Prisons Association"
-    academy.signatories = "Jane Doe, Executive Director\nKari Nordmann, Programme Lead"
-    db.session.commit()
-    return academy
-
-
-def attend(user, academy, *statuses):
-    """Record attendance at the academy's sessions in order; by default present at every one."""
-    statuses = statuses or ("present",) * len(academy.live_sessions)
-    for live_session, status in zip(academy.live_sessions, statuses, strict=False):
-        db.session.add(Attendance(live_session_id=live_session.id, user_id=user.id, status=status,
-                                  minutes=90 if status == "present" else 0))
-    db.session.commit()
-
-
-def eligible_learner(academy, name, **values):
-    user = make_user(name, **values)
-    enrol(user, academy)
-    attend(user, academy)
-    return user
-
-
-def sign_in_admin(browser):
-    user = make_user("Ada Admin", email="ada.admin@example.org", is_admin=True)
-    assert browser.login(user).status_code == 302
-    return user
-
-
-def text_of(response) -> str:
-    """The page's visible words, tags removed and whitespace collapsed, for plain-language assertions."""
-    html = response.get_data(as_text=True)
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def row_of(response, user) -> str:
-    """The text of one learner's row on the admin certificates page."""
-    html = response.get_data(as_text=True)
-    found = re.search(rf'<tr id="learner-{user.id}">(.*?)</tr>\s*(?=<tr id=|</tbody>)', html, re.S)
-    assert found, f"no row for {user.full_name}"
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
-
+from tests.factories import attend, eligible_learner, enrol, make_academy, make_reading, make_user
+from tests.helpers import row_of, text_of
 
 # --- fixtures --------------------------------------------------------------------------------
-
-@pytest.fixture
-def academy():
-    return published_academy()
-
 
 @pytest.fixture
 def learner(academy):
     user = make_user("Ingrid Solberg", timezone="Europe/Oslo")
     enrol(user, academy)
     return user
-
-
-@pytest.fixture
-def admin(make_browser):
-    browser = make_browser()
-    sign_in_admin(browser)
-    return browser
 
 
 def learner_page(browser, user):

@@ -12,8 +12,8 @@ from lms.certificates.models import Certificate
 from lms.core.extensions import db, limiter
 from lms.core.pdf import verify_text_present
 from lms.reflections.models import Reflection
-from tests.conftest import make_reading
-from tests.test_eligibility import eligible_learner, published_academy, sign_in_admin, text_of
+from tests.factories import eligible_learner, make_reading
+from tests.helpers import sign_in_admin, text_of
 
 
 @pytest.fixture(autouse=True)
@@ -22,11 +22,6 @@ def fresh_limits():
     limiter.reset()
     yield
     limiter.reset()
-
-
-@pytest.fixture
-def academy():
-    return published_academy()
 
 
 @pytest.fixture

@@ -10,21 +10,9 @@ from lms.core.types import utcnow
 from lms.readings.models import ReadingProgress
 from lms.reflections import exports
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion
-from tests.conftest import aware, enrol, make_academy, make_reading, make_user
+from tests.factories import aware, enrol, make_academy, make_reading, make_user
 
 TRICKY = 'She said "yes, of course",\nthen: Tromsø, 王小明; 100% — done.\r\nLast line.'
-
-
-@pytest.fixture
-def academy():
-    return make_academy("Peer Mentoring")
-
-
-@pytest.fixture
-def facilitator(academy):
-    user = make_user("Fran Facilitator")
-    enrol(user, academy, role="facilitator")
-    return user
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import hashlib
 import io
 import re
 import shutil
-import socket
 import zipfile
 
 import pytest
@@ -19,8 +18,8 @@ from lms.core import pdf
 from lms.core.extensions import db
 from lms.core.pdf import verify_text_present
 from lms.core.types import utcnow
-from tests.conftest import enrol, make_user
-from tests.test_eligibility import attend, eligible_learner, published_academy, row_of, sign_in_admin, text_of
+from tests.factories import attend, eligible_learner, enrol, make_user
+from tests.helpers import fake_renderer, free_port, no_process_left, row_of, text_of
 
 DATES = "17 April 2025 and 2 May 2025"
 
@@ -33,18 +32,6 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def real_renderer(monkeypatch):
     monkeypatch.delenv(pdf.EXECUTABLE_ENV, raising=False)
-
-
-@pytest.fixture
-def academy():
-    return published_academy()
-
-
-@pytest.fixture
-def admin(make_browser):
-    browser = make_browser()
-    browser.user = sign_in_admin(browser)
-    return browser
 
 
 def count_certificates(**where) -> int:
@@ -473,12 +460,6 @@ def test_issue_certificates_from_the_command_line(app, runner, academy, monkeypa
     assert unknown.exit_code == 1 and "No academy has the id 999999." in unknown.output
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_doctor_reports_each_part(app, runner, monkeypatch):
     result = runner.invoke(args=["lms", "doctor"])
 
@@ -492,7 +473,7 @@ def test_doctor_reports_each_part(app, runner, monkeypatch):
 
     monkeypatch.setenv(pdf.EXECUTABLE_ENV, "/nonexistent")
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", _closed_port())
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
     troubled = runner.invoke(args=["lms", "doctor"])
 
     assert troubled.exit_code == 0  # the site still works without certificates and mail
@@ -517,39 +498,24 @@ def test_doctor_fails_when_the_database_cannot_be_reached(tmp_path):
     assert re.search(r"^PROBLEM +database: cannot be reached \(OperationalError", result.output, re.M)
 
 
-def _fake_renderer(tmp_path, name, script):
-    path = tmp_path / name
-    path.write_text("#!/bin/sh\n" + script)
-    path.chmod(0o755)
-    return path
-
-
-def _no_process_left(name):
-    import subprocess
-
-    return subprocess.run(["pgrep", "-f", name], capture_output=True).returncode == 1
-
-
 def test_a_crashing_renderer_gives_a_clear_message_and_issues_nothing(admin, academy, monkeypatch, tmp_path):
     eligible_learner(academy, "Ingrid Solberg")
-    renderer = _fake_renderer(tmp_path, "crashing-wkhtmltopdf", 'echo "Segmentation fault" >&2\nexit 139\n')
-    monkeypatch.setenv(pdf.EXECUTABLE_ENV, str(renderer))
+    fake_renderer(tmp_path, monkeypatch, "crashing-wkhtmltopdf", 'echo "Segmentation fault" >&2\nexit 139\n')
 
     response = issue_all(admin, academy)
 
     assert "The certificate PDF could not be made" in text_of(response)
     assert count_certificates() == 0
-    assert _no_process_left("crashing-wkhtmltopdf")
+    assert no_process_left("crashing-wkhtmltopdf")
 
 
 def test_a_hanging_renderer_is_stopped_and_issues_nothing(app, admin, academy, monkeypatch, tmp_path):
     eligible_learner(academy, "Ingrid Solberg")
-    renderer = _fake_renderer(tmp_path, "hanging-wkhtmltopdf", "sleep 60\n")
-    monkeypatch.setenv(pdf.EXECUTABLE_ENV, str(renderer))
+    fake_renderer(tmp_path, monkeypatch, "hanging-wkhtmltopdf", "sleep 60\n")
     monkeypatch.setitem(app.config, "LMS_PDF_TIMEOUT", 1.5)
 
     response = issue_all(admin, academy)
 
     assert "took longer than 1.5 seconds and was stopped" in text_of(response)
     assert count_certificates() == 0
-    assert _no_process_left("hanging-wkhtmltopdf")
+    assert no_process_left("hanging-wkhtmltopdf")

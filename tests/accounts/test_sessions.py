@@ -2,7 +2,8 @@
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.extensions import db
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD
+from tests.factories import make_user
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -125,7 +126,7 @@ def test_a_forged_form_is_not_one_click_from_going_through(browser):
     """A POST without a token from elsewhere shows what it carried, but offers no form to resend it."""
     from lms.academies.models import Enrolment
     from lms.core.extensions import db as database
-    from tests.conftest import make_academy
+    from tests.factories import make_academy
 
     admin = make_user("Ada Admin", is_admin=True)
     academy = make_academy()
@@ -140,7 +141,7 @@ def test_a_forged_form_is_not_one_click_from_going_through(browser):
 
 
 def test_an_expired_form_from_our_own_page_can_be_sent_again(browser):
-    from tests.conftest import make_academy
+    from tests.factories import make_academy
 
     admin = make_user("Ada Admin", is_admin=True)
     academy = make_academy()

@@ -16,6 +16,7 @@ import pytest
 
 from lms.core import pdf
 from lms.core.pdf import RendererError, build_command, pdf_text, render_pdf, renderer_status, verify_text_present
+from tests.helpers import fake_renderer, no_process_left
 
 NAMES = [
     "Ingrid Solberg",
@@ -43,14 +44,6 @@ def real_renderer(monkeypatch):
 
 def page(body: str) -> str:
     return f'<!doctype html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'
-
-
-def fake_renderer(tmp_path: Path, monkeypatch, name: str, script: str) -> Path:
-    path = tmp_path / name
-    path.write_text("#!/bin/sh\n" + script)
-    path.chmod(0o755)
-    monkeypatch.setenv(pdf.EXECUTABLE_ENV, str(path))
-    return path
 
 
 def text_or_error(html: str) -> str:
@@ -172,7 +165,7 @@ def test_a_renderer_that_hangs_is_stopped_with_everything_it_started(tmp_path, m
         render_pdf(page("<p>Certificate</p>"), timeout=1)
 
     assert time.monotonic() - started < 5
-    assert subprocess.run(["pgrep", "-f", str(script)], capture_output=True).returncode == 1
+    assert no_process_left(str(script))
     sleeper = int(children.read_text())
     assert not is_running(sleeper)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -14,16 +13,13 @@ from lms.accounts.models import AccountToken, User
 from lms.core.extensions import db
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Reflection
-from tests.conftest import Inbox, enrol, free_port, make_academy, make_reading, make_user
+from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.helpers import SmtpServer, count, free_port, html, path_of, sign_in_admin
 
 INVITATION_LINK = re.compile(r'value="(https?://[^"]*/auth/invitation/[^"]+)"')
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
 
 def form_key(response) -> str:
     """The one-time key in the page's hidden `form_key` input."""
@@ -38,14 +34,6 @@ def field_error(response, field_id: str) -> str | None:
     """The error text shown next to a field (the macro puts it in <p id="<field>-error">)."""
     found = re.search(rf'<p class="error" id="{field_id}-error">(.*?)</p>', html(response), re.S)
     return unescape(found.group(1)) if found else None
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def path_of(url: str) -> str:
-    return urlsplit(url).path
 
 
 def academy_form(**overrides) -> dict:
@@ -93,26 +81,15 @@ def post_new(browser, page_url: str, values: dict, key: str | None = None):
 
 @pytest.fixture
 def admin(browser):
-    user = make_user("Ada Admin", email="ada.admin@example.org", is_admin=True)
-    assert browser.login(user).status_code == 302
-    return user
-
-
-@pytest.fixture
-def academy():
-    """Two 90-minute sessions; the first ended yesterday, so readings that follow it are open."""
-    return make_academy(home_timezone="America/New_York")
+    return sign_in_admin(browser)
 
 
 @pytest.fixture
 def smtp_inbox(app):
     """A real SMTP server on 127.0.0.1; the app is pointed at it and put back afterwards."""
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    servers = SmtpServer()
+    inbox = servers.start()
+    port = inbox.port
     names = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME")
     saved = {name: app.config[name] for name in names}
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_USE_SSL=False,
@@ -121,7 +98,7 @@ def smtp_inbox(app):
         yield inbox
     finally:
         app.config.update(saved)
-        controller.stop()
+        servers.stop()
 
 
 # --- academies -------------------------------------------------------------------------------

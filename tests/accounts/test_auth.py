@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from lms.accounts.models import AccountToken, User
 from lms.accounts.services import issue_token
-from lms.core.extensions import db
+from lms.core.extensions import db, limiter
 from lms.core.types import utcnow
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD
+from tests.factories import make_user
+from tests.helpers import html
 
 NEW_PASSWORD = "purple walrus teaches algebra"
 LONG_PASSPHRASE = ("the quiet lighthouse keeper counts every passing ship twice " * 4)[:200]
@@ -20,10 +22,6 @@ LINK_SPENT = "expired or was already used"
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def page(response) -> str:
-    return response.get_data(as_text=True)
-
 
 def path_of(response) -> str:
     return urlsplit(response.location).path
@@ -34,7 +32,7 @@ def is_signed_in(browser) -> bool:
 
 
 def flashes(browser, url="/auth/login") -> list[str]:
-    return re.findall(r'<p class="message[^"]*"[^>]*>(.*?)</p>', page(browser.get(url)))
+    return re.findall(r'<p class="message[^"]*"[^>]*>(.*?)</p>', html(browser.get(url)))
 
 
 def invited(name="Ingrid Solberg"):
@@ -75,7 +73,7 @@ def test_wrong_password_and_unknown_email_get_the_same_page(browser):
     make_user("Ingrid Solberg")
 
     def answer(email, password):
-        text = page(browser.login(email, password)).replace(email, "EMAIL")
+        text = html(browser.login(email, password)).replace(email, "EMAIL")
         return re.sub(r'name="csrf_token"[^>]*value="[^"]+"', "", text)
 
     wrong_password = answer("ingrid.solberg@example.org", "not my password")
@@ -88,7 +86,7 @@ def test_wrong_password_and_unknown_email_get_the_same_page(browser):
 def test_invited_person_without_a_password_cannot_sign_in(browser):
     person = invited()
     response = browser.login(person, PASSWORD)
-    assert SAME_ANSWER_FOR_UNKNOWN in page(response)
+    assert SAME_ANSWER_FOR_UNKNOWN in html(response)
     assert not is_signed_in(browser)
 
 
@@ -97,7 +95,7 @@ def test_deactivated_account_cannot_sign_in(browser):
     user.is_active_account = False
     db.session.commit()
     response = browser.login(user)
-    assert SAME_ANSWER_FOR_UNKNOWN in page(response)
+    assert SAME_ANSWER_FOR_UNKNOWN in html(response)
     assert not is_signed_in(browser)
 
 
@@ -144,7 +142,7 @@ def test_anonymous_visitor_is_sent_to_sign_in_and_brought_back(browser):
     assert response.status_code == 302
     assert response.location == "/auth/login?next=/learn/"
 
-    login_page = page(browser.get(response.location))
+    login_page = html(browser.get(response.location))
     next_value = re.search(r'name="next"[^>]*value="([^"]*)"', login_page).group(1)
     assert next_value == "/learn/"
     response = browser.post(
@@ -196,15 +194,15 @@ def test_signing_in_starts_a_fresh_session(browser):
 def test_invitation_link_greets_the_person_by_name(browser):
     response = browser.get(link_for(invited("Ingrid Solberg")))
     assert response.status_code == 200
-    assert "Welcome, Ingrid Solberg" in page(response)
-    assert "ingrid.solberg@example.org" in page(response)
+    assert "Welcome, Ingrid Solberg" in html(response)
+    assert "ingrid.solberg@example.org" in html(response)
 
 
 def test_invitation_refuses_a_short_password(browser):
     person = invited()
     link = link_for(person)
     response = choose_password(browser, link, "7chars!")
-    assert "Use at least 8 characters." in page(response)
+    assert "Use at least 8 characters." in html(response)
     assert not reloaded(person).has_password
     assert browser.get(link).status_code == 200  # the link still works
 
@@ -213,14 +211,14 @@ def test_invitation_refuses_a_short_password(browser):
 def test_invitation_refuses_a_common_password(browser, common):
     person = invited()
     response = choose_password(browser, link_for(person), common)
-    assert "one of the most common ones" in page(response)
+    assert "one of the most common ones" in html(response)
     assert not reloaded(person).has_password
 
 
 def test_invitation_refuses_passwords_that_differ(browser):
     person = invited()
     response = choose_password(browser, link_for(person), NEW_PASSWORD, confirm=NEW_PASSWORD + "x")
-    assert "The two passwords differ." in page(response)
+    assert "The two passwords differ." in html(response)
     assert not reloaded(person).has_password
 
 
@@ -233,7 +231,7 @@ def test_invitation_accepts_a_long_passphrase_signs_in_and_is_then_spent(browser
 
     again = browser.get(link)
     assert again.status_code == 410
-    assert LINK_SPENT in page(again)
+    assert LINK_SPENT in html(again)
 
     elsewhere = make_browser()
     assert path_of(elsewhere.login(person, LONG_PASSPHRASE)) == "/learn/"
@@ -247,7 +245,7 @@ def test_expired_invitation_is_refused(browser):
     db.session.commit()
     response = browser.get(link)
     assert response.status_code == 410
-    assert LINK_SPENT in page(response)
+    assert LINK_SPENT in html(response)
     assert choose_password(browser, link, NEW_PASSWORD).status_code == 410
     assert not reloaded(person).has_password
 
@@ -255,7 +253,7 @@ def test_expired_invitation_is_refused(browser):
 def test_unknown_invitation_is_refused(browser):
     response = browser.get("/auth/invitation/not-a-real-token")
     assert response.status_code == 410
-    assert LINK_SPENT in page(response)
+    assert LINK_SPENT in html(response)
 
 
 def test_reset_token_does_not_work_as_an_invitation(browser):
@@ -263,7 +261,7 @@ def test_reset_token_does_not_work_as_an_invitation(browser):
     token = link_for(person, "reset").rsplit("/", 1)[1]
     response = browser.get(f"/auth/invitation/{token}")
     assert response.status_code == 410
-    assert LINK_SPENT in page(response)
+    assert LINK_SPENT in html(response)
 
 
 def test_using_a_link_spends_the_persons_other_links(browser):
@@ -310,6 +308,15 @@ def test_reset_link_is_logged_when_mail_is_not_configured_and_works(browser, mak
     assert path_of(make_browser().login("ingrid.solberg@example.org", NEW_PASSWORD)) == "/learn/"
 
 
+def test_reset_requests_are_rate_limited(app, browser, monkeypatch):
+    limiter.reset()
+    monkeypatch.setitem(app.config, "LMS_RESET_RATE_LIMIT", "2 per hour")
+    browser.get("/auth/reset")
+    statuses = [browser.post("/auth/reset", {"email": "someone@example.org"}).status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    limiter.reset()
+
+
 # --- the account page ------------------------------------------------------------------------
 
 def test_account_page_saves_name_and_time_zone(browser):
@@ -320,7 +327,7 @@ def test_account_page_saves_name_and_time_zone(browser):
         "/auth/account", {"details-full_name": "Ingrid  M.  Solberg", "details-timezone": "Asia/Singapore"}
     )
     assert path_of(response) == "/auth/account"
-    saved = page(browser.get("/auth/account"))
+    saved = html(browser.get("/auth/account"))
     assert "Your details are saved." in saved
     assert 'value="Ingrid M. Solberg"' in saved
     assert "(Asia/Singapore)" in saved
@@ -339,9 +346,9 @@ def test_changing_password_needs_the_current_password(browser, make_browser):
     browser.login(make_user("Ingrid Solberg"))
     response = change_password(browser, "not my password", NEW_PASSWORD)
     assert response.status_code == 200
-    assert "That is not your current password." in page(response)
+    assert "That is not your current password." in html(response)
     assert path_of(make_browser().login("ingrid.solberg@example.org", PASSWORD)) == "/learn/"
-    assert SAME_ANSWER_FOR_UNKNOWN in page(make_browser().login("ingrid.solberg@example.org", NEW_PASSWORD))
+    assert SAME_ANSWER_FOR_UNKNOWN in html(make_browser().login("ingrid.solberg@example.org", NEW_PASSWORD))
 
 
 def test_changed_password_replaces_the_old_one(browser, make_browser):
@@ -350,7 +357,7 @@ def test_changed_password_replaces_the_old_one(browser, make_browser):
     assert path_of(response) == "/auth/account"
     assert "Your password is changed. You are signed out everywhere else." in flashes(browser, "/auth/account")
     assert path_of(make_browser().login("ingrid.solberg@example.org", NEW_PASSWORD)) == "/learn/"
-    assert SAME_ANSWER_FOR_UNKNOWN in page(make_browser().login("ingrid.solberg@example.org", PASSWORD))
+    assert SAME_ANSWER_FOR_UNKNOWN in html(make_browser().login("ingrid.solberg@example.org", PASSWORD))
 
 
 # --- admins ----------------------------------------------------------------------------------
@@ -367,7 +374,7 @@ def test_create_admin_command_refuses_a_short_password(runner, browser):
     result = create_admin(runner, "ada@example.org", "Ada Lovelace", "short")
     assert result.exit_code != 0
     assert "Use at least 8 characters." in result.output
-    assert SAME_ANSWER_FOR_UNKNOWN in page(browser.login("ada@example.org", "short"))
+    assert SAME_ANSWER_FOR_UNKNOWN in html(browser.login("ada@example.org", "short"))
 
 
 def test_create_admin_command_refuses_an_unknown_time_zone(runner):

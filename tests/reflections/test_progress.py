@@ -10,15 +10,12 @@ from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings.models import ReadingProgress
 from lms.reflections.models import Reflection
-from tests.conftest import enrol, make_academy, make_reading, make_user
+from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.helpers import html as page  # `html` names the page's text in the tests here
 
 ROW = re.compile(r'<th scope="row"><span class="learner-name">(.*?)</span>(.*?)</tr>', re.S)
 CELL_TEXT = re.compile(r'<span class="visually-hidden">([^<]*)</span>\s*</td>')
 BEHIND = re.compile(r'<td class="behind">(\d+)</td>')
-
-
-def page(response):
-    return response.get_data(as_text=True)
 
 
 def table(html):
@@ -49,18 +46,6 @@ def reflection(user, reading, status):
     db.session.add(Reflection(user_id=user.id, reading_id=reading.id, body="Some thoughts.", status=status,
                               version_count=0 if status == "draft" else 1,
                               submitted_at=None if status == "draft" else utcnow()))
-
-
-@pytest.fixture
-def academy():
-    return make_academy()
-
-
-@pytest.fixture
-def facilitator(academy):
-    user = make_user("Fran Facilitator")
-    enrol(user, academy, role="facilitator")
-    return user
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from lms.audit.models import AuditEvent
 from lms.core.extensions import db
-from tests.conftest import enrol, make_academy, make_reading, make_user
+from tests.factories import enrol, make_academy, make_reading, make_user
 
 SECRET_REFLECTION = "My private story about the day I was released"
 

@@ -1,7 +1,6 @@
 """Fifty learners submitting reflections at once to several gunicorn workers lose none of them."""
 import http.cookiejar
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -9,18 +8,17 @@ import time
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from lms.core.extensions import db
 from lms.reflections.models import Reflection
-from tests.conftest import PASSWORD, enrol, free_port, make_academy, make_reading, make_user
+from tests.conftest import CSRF_INPUT, PASSWORD
+from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.helpers import ROOT, free_port
 
 LEARNERS = 50
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -61,7 +59,7 @@ def submit_reflection(base, email, reading_id, text):
 
     def post(path, fields):
         page = opener.open(base + path_for_token[0], timeout=30).read().decode()
-        fields["csrf_token"] = CSRF.search(page).group(1)
+        fields["csrf_token"] = CSRF_INPUT.search(page).group(1)
         return opener.open(base + path, urllib.parse.urlencode(fields).encode(), timeout=30)
 
     path_for_token = ["/auth/login"]

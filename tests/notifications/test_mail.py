@@ -15,7 +15,8 @@ from lms.notifications import outbox
 from lms.notifications.models import OutgoingMail
 from lms.readings.models import ReadingProgress
 from lms.reflections.models import Reflection
-from tests.conftest import Inbox, enrol, free_port, make_academy, make_reading, make_user
+from tests.factories import enrol, learners_of, make_academy, make_reading, make_user
+from tests.helpers import SmtpServer, admin_signed_in, free_port, html
 
 INVITATION_LINK = re.compile(r'value="(https?://[^"]*/auth/invitation/[^"]+)"')
 BASE_URL = "https://academy.example.org"
@@ -23,10 +24,6 @@ ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
 
 def messages_in_outbox(**where) -> list[OutgoingMail]:
     db.session.expire_all()
@@ -71,27 +68,6 @@ def make_due(message: OutgoingMail) -> None:
     db.session.commit()
 
 
-class SmtpServer:
-    """Starts real SMTP servers on 127.0.0.1 (on a chosen port, or a free one); all stopped at the end."""
-
-    def __init__(self):
-        self.controllers = []
-
-    def start(self, port: int | None = None) -> Inbox:
-        from aiosmtpd.controller import Controller
-
-        inbox = Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
-        controller.start()
-        inbox.port = controller.port
-        self.controllers.append(controller)
-        return inbox
-
-    def stop(self):
-        for controller in self.controllers:
-            controller.stop()
-
-
 MAIL_SETTINGS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME", "LMS_BASE_URL")
 
 
@@ -129,9 +105,7 @@ def closed_port(mail_config):
 
 @pytest.fixture
 def admin_browser(make_browser):
-    browser = make_browser()
-    assert browser.login(make_user("Ada Admin", is_admin=True)).status_code == 302
-    return browser
+    return admin_signed_in(make_browser)
 
 
 def person_form(**overrides) -> dict:
@@ -150,14 +124,6 @@ def academy_between_sessions(days_to_second: float, reminder_days: int = 2):
     make_reading(academy, "On lived experience")
     make_reading(academy, "Boundaries and care")
     return academy
-
-
-def learners_of(academy, *names):
-    people = []
-    for name in names:
-        people.append(make_user(name))
-        enrol(people[-1], academy)
-    return people
 
 
 def finish_everything(user, academy):

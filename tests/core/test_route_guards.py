@@ -12,7 +12,7 @@ from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
 from lms.reflections.models import Reflection, ReflectionVersion
-from tests.conftest import enrol, make_academy, make_reading, make_user
+from tests.factories import enrol, make_academy, make_reading, make_user
 
 PERSONAS = ("anonymous", "learner", "other_learner", "facilitator", "other_facilitator", "admin")
 

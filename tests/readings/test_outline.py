@@ -14,7 +14,9 @@ from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Reflection
-from tests.conftest import Browser, enrol, make_academy, make_reading, make_user
+from tests.conftest import Browser
+from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.helpers import admin_signed_in
 
 
 @pytest.fixture
@@ -31,9 +33,7 @@ def learner(academy):
 
 @pytest.fixture
 def admin_browser(make_browser):
-    browser = make_browser()
-    assert browser.login(make_user("Ada Admin", is_admin=True)).status_code == 302
-    return browser
+    return admin_signed_in(make_browser)
 
 
 def version(academy_id: int) -> int:
