@@ -1,26 +1,20 @@
 """Shared fixtures: the app on a real database (SQLite, or PostgreSQL from TEST_DATABASE_URL),
-web clients that carry CSRF tokens like a browser, factories, and a SQL query counter."""
+web clients that carry CSRF tokens like a browser, and a SQL query counter (builders are in factories.py)."""
 from __future__ import annotations
 
 import os
 import re
 from contextlib import contextmanager
-from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import event, text
-from werkzeug.security import generate_password_hash
 
 from lms import create_app
-from lms.academies.models import Academy, Enrolment, LiveSession
-from lms.accounts.models import User
 from lms.config import TestingConfig, database_url
 from lms.core.extensions import db
-from lms.core.types import utcnow
-from lms.readings.models import Reading
+from tests.factories import PASSWORD
 
-PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -124,65 +118,6 @@ def runner(app):
 
 
 # --- factories -------------------------------------------------------------------------------
-
-_HASH = None
-
-
-def _password_hash():
-    global _HASH
-    if _HASH is None:
-        _HASH = generate_password_hash(PASSWORD, method=TestingConfig.LMS_PASSWORD_HASH_METHOD)
-    return _HASH
-
-
-def make_user(name="Test Person", email=None, timezone="Europe/London", is_admin=False, password=True):
-    email = email or f"{name.lower().replace(' ', '.')}@example.org"
-    user = User(
-        full_name=name,
-        email=email,
-        timezone=timezone,
-        is_admin=is_admin,
-        password_hash=_password_hash() if password else None,
-    )
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def make_academy(title="Peer Mentoring", first_start=None, gap_days=14, home_timezone="America/New_York",
-                 reference_timezones="America/New_York Europe/London Asia/Singapore"):
-    """An academy with two 90-minute sessions; by default the first ended yesterday."""
-    first_start = first_start or (utcnow() - timedelta(days=1, hours=2))
-    academy = Academy(title=title, home_timezone=home_timezone, reference_timezones=reference_timezones,
-                      organiser="ICPA", description="About peer support.")
-    academy.live_sessions = [
-        LiveSession(title="Session One", starts_at=first_start, duration_minutes=90,
-                    join_url="https://meet.example.org/one"),
-        LiveSession(title="Session Two", starts_at=first_start + timedelta(days=gap_days),
-                    duration_minutes=90, join_url="https://meet.example.org/two"),
-    ]
-    db.session.add(academy)
-    db.session.commit()
-    return academy
-
-
-def make_reading(academy, title="On lived experience", prompt="What did this make you think of?",
-                 min_words=None, max_words=None, opens_at=None, closes_at=None, position=None):
-    reading = Reading(
-        academy=academy, title=title, body_markdown="Some *text* about peer support.",
-        reflection_prompt=prompt, min_words=min_words, max_words=max_words,
-        opens_at=opens_at, closes_at=closes_at, position=position or len(academy.readings) + 1,
-        estimated_minutes=10,
-    )
-    db.session.add(reading)
-    db.session.commit()
-    return reading
-
-
-def enrol(user, academy, role="learner", group=""):
-    db.session.add(Enrolment(user=user, academy=academy, role=role, group_name=group))
-    db.session.commit()
-
 
 @pytest.fixture
 def count_queries(app):

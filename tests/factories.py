@@ -1,15 +1,80 @@
-"""Builders of what tests start from: people, academies, readings, enrolments, attendance, and times in UTC.
-
-make_user, make_academy, make_reading and enrol are still defined in tests/conftest.py, because
-tests/test_mount.py, test_config.py and test_smoke.py import them from there; the tests in the domain
-folders import them from here, so that moving their definitions here later changes no other file."""
+"""Builders of what tests start from: people, academies, readings, enrolments, attendance, and times in UTC."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from werkzeug.security import generate_password_hash
+
+from lms.academies.models import Academy, Enrolment, LiveSession
+from lms.accounts.models import User
 from lms.attendance.models import Attendance
+from lms.config import TestingConfig
 from lms.core.extensions import db
-from tests.conftest import enrol, make_academy, make_reading, make_user
+from lms.core.types import utcnow
+from lms.readings.models import Reading
+
+# Every test person's password.
+PASSWORD = "correct horse battery"
+
+_HASH = None
+
+
+def _password_hash():
+    global _HASH
+    if _HASH is None:
+        _HASH = generate_password_hash(PASSWORD, method=TestingConfig.LMS_PASSWORD_HASH_METHOD)
+    return _HASH
+
+
+def make_user(name="Test Person", email=None, timezone="Europe/London", is_admin=False, password=True):
+    email = email or f"{name.lower().replace(' ', '.')}@example.org"
+    user = User(
+        full_name=name,
+        email=email,
+        timezone=timezone,
+        is_admin=is_admin,
+        password_hash=_password_hash() if password else None,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_academy(title="Peer Mentoring", first_start=None, gap_days=14, home_timezone="America/New_York",
+                 reference_timezones="America/New_York Europe/London Asia/Singapore"):
+    """An academy with two 90-minute sessions; by default the first ended yesterday."""
+    first_start = first_start or (utcnow() - timedelta(days=1, hours=2))
+    academy = Academy(title=title, home_timezone=home_timezone, reference_timezones=reference_timezones,
+                      organiser="ICPA", description="About peer support.")
+    academy.live_sessions = [
+        LiveSession(title="Session One", starts_at=first_start, duration_minutes=90,
+                    join_url="https://meet.example.org/one"),
+        LiveSession(title="Session Two", starts_at=first_start + timedelta(days=gap_days),
+                    duration_minutes=90, join_url="https://meet.example.org/two"),
+    ]
+    db.session.add(academy)
+    db.session.commit()
+    return academy
+
+
+def make_reading(academy, title="On lived experience", prompt="What did this make you think of?",
+                 min_words=None, max_words=None, opens_at=None, closes_at=None, position=None):
+    reading = Reading(
+        academy=academy, title=title, body_markdown="Some *text* about peer support.",
+        reflection_prompt=prompt, min_words=min_words, max_words=max_words,
+        opens_at=opens_at, closes_at=closes_at, position=position or len(academy.readings) + 1,
+        estimated_minutes=10,
+    )
+    db.session.add(reading)
+    db.session.commit()
+    return reading
+
+
+def enrol(user, academy, role="learner", group=""):
+    db.session.add(Enrolment(user=user, academy=academy, role=role, group_name=group))
+    db.session.commit()
+
+
 
 __all__ = ["attend", "aware", "eligible_learner", "enrol", "learners_of", "make_academy", "make_reading", "make_user",
            "published_academy"]

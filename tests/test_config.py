@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from lms import config, create_app
 from lms.config import ProductionConfig, database_url, profile_from_environment, settings_from_environment
 from lms.core.extensions import db
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 def test_sqlite_connections_get_wal_foreign_keys_and_busy_timeout(app):

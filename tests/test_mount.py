@@ -15,7 +15,8 @@ from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.readings.models import ReadingProgress
 from lms.reflections.models import Reflection
-from tests.conftest import CSRF_INPUT, PASSWORD, enrol, make_academy, make_reading, make_user
+from tests.conftest import CSRF_INPUT
+from tests.factories import PASSWORD, enrol, make_academy, make_reading, make_user
 
 
 @pytest.fixture

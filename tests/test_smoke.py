@@ -1,5 +1,5 @@
 """The app starts, migrates, and serves the sign-in page."""
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 def test_sign_in_page_renders(browser):

@@ -11,8 +11,7 @@ from lms.accounts.models import AccountToken, User
 from lms.accounts.services import issue_token
 from lms.core.extensions import db, limiter
 from lms.core.types import utcnow
-from tests.conftest import PASSWORD
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 from tests.helpers import html
 
 NEW_PASSWORD = "purple walrus teaches algebra"

@@ -2,8 +2,7 @@
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.extensions import db
-from tests.conftest import PASSWORD
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 
 NEW_PASSWORD = "a brand new passphrase"
 

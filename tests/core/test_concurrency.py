@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from lms.core.extensions import db
 from lms.reflections.models import Reflection
-from tests.conftest import CSRF_INPUT, PASSWORD
-from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.conftest import CSRF_INPUT
+from tests.factories import PASSWORD, enrol, make_academy, make_reading, make_user
 from tests.helpers import ROOT, free_port
 
 LEARNERS = 50
