@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 from lms.accounts import services as accounts
 from lms.attendance import services as attendance
 from lms.core.exceptions import DomainError
+from lms.core.extensions import db
 from lms.demo import services as demo
 from lms.notifications import outbox
 
@@ -22,6 +23,7 @@ def create_admin(email, full_name, timezone, password):
         user = accounts.create_admin(email, full_name, password, timezone)
     except DomainError as error:
         raise click.ClickException(error.message) from None
+    db.session.commit()
     click.echo(f"{user.email} is an admin.")
 
 
@@ -53,7 +55,6 @@ def import_attendance(session_id, path, file_timezone, accept_likely, yes, by_em
 
     from lms.academies.models import LiveSession
     from lms.accounts.models import User
-    from lms.core.extensions import db
 
     live_session = db.session.get(LiveSession, session_id)
     if live_session is None:
@@ -98,6 +99,7 @@ def import_attendance(session_id, path, file_timezone, accept_likely, yes, by_em
         )
     except DomainError as error:
         raise click.ClickException(f"Nothing saved: {error.message}") from None
+    db.session.commit()
     click.echo(f"Saved: {result.changed} change(s) recorded in the name of {admin.email}.")
 
 
@@ -114,6 +116,7 @@ def send_due_mail():
     # Links are built as in a request to the site's root; LMS_BASE_URL supplies scheme and host.
     with current_app.test_request_context("/"):
         outcome = outbox.send_due()
+        db.session.commit()
     click.echo(
         f"queued {outcome['queued']}, sent {outcome['sent']}, logged {outcome['logged']} (no mail server), "
         f"to retry {outcome['pending']}, failed {outcome['failed']}"

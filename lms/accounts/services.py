@@ -104,7 +104,6 @@ def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC
     set_password(user, password)  # before anything is added: a refused password saves nothing
     user.is_admin = True
     db.session.add(user)
-    db.session.commit()
     log.info("admin account %s created or promoted", user.email)
     return user
 
@@ -159,14 +158,12 @@ def use_token_to_set_password(token: str, password: str) -> User:
         .values(used_at=now)
     )
     if spent.rowcount != 1:
-        db.session.rollback()
         raise DomainError("This link has already been used. Ask for a new one.")
     db.session.execute(
         update(AccountToken)
         .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
         .values(used_at=now)
     )
-    db.session.commit()
     log.info("password set through a %s link by %s", record.purpose, user.email)
     return user
 
@@ -217,7 +214,7 @@ def check_person(full_name: str, email: str, role: str, timezone: str, group: st
 
 
 def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentResult:
-    """Create accounts for new emails, enrol everyone, invite those without a password. One commit."""
+    """Create accounts for new emails, enrol everyone, invite those without a password (the caller commits)."""
     result = EnrolmentResult()
     emails = [person.email for person in people]
     existing = {
@@ -257,7 +254,6 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
         f"{len(result.created)} new, {len(result.enrolled_existing)} existing enrolled, "
         f"{len(result.role_changed)} changed, {len(result.already_enrolled)} unchanged",
     )
-    db.session.commit()
     log.info(
         "%d people enrolled in academy %s (%d new accounts) by %s",
         len(result.created) + len(result.enrolled_existing),
@@ -277,7 +273,6 @@ def new_invitation(user: User, by: User) -> str:
     )
     token = issue_token(user, "invitation" if not user.has_password else "reset")
     audit.record(by, "people.new_link", f"user {user.id}", user.email)
-    db.session.commit()
     log.info("new account link for user %s made by %s", user.id, by.email)
     return token
 

@@ -89,5 +89,6 @@ def send_account_link(
     subject = "Your invitation to the Learning Academy" if purpose == "invitation" else "Reset your password"
     key = f"{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
     outbox.enqueue(key, purpose, user.email, subject, body)
+    # Queued for good before it is tried: a send that fails (or never happens) is left to send-due-mail.
     db.session.commit()
     return link, send_now and outbox.deliver_now(key) == "sent"

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from lms.core import submissions
 from lms.core.exceptions import DomainError
+from lms.core.extensions import db
 from lms.core.types import utcnow
 
 
@@ -57,7 +58,10 @@ def show_field_error(form, error: DomainError) -> None:
 
 
 def create_once(form, work):
-    """Run `work` (which returns the address to go to) once per form key, even if sent twice."""
+    """Run `work` (which returns the address to go to) once per form key, even if sent twice.
+
+    The work and the key's result are committed together here, as the route's one commit.
+    """
     key = form.form_key.data or ""
     if not submissions.is_well_formed(key):
         key = submissions.new_key()
@@ -71,4 +75,5 @@ def create_once(form, work):
         submissions.release(key)
         raise
     submissions.complete(key, target)
+    db.session.commit()
     return redirect(target)

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from lms.core import mail
+from lms.core.extensions import db
 from lms.core.forms import EmptyForm
 from lms.core.web import admin_required
 from lms.notifications import outbox
@@ -24,7 +25,9 @@ def outbox_page():
 def retry(message_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if outbox.retry(message_id, current_user):
+    retried = outbox.retry(message_id, current_user)
+    db.session.commit()
+    if retried:
         flash("The message will be tried again at the next run of send-due-mail.", "success")
     else:
         flash(
