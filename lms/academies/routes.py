@@ -197,7 +197,7 @@ def _send_invitations(found, result):
     unsent = []
     users = {user.id: user for user in result.created + result.enrolled_existing}
     for user_id, token in result.invitations.items():
-        link, sent = mail.send_account_link(users[user_id], token, "invitation", found.title)
+        link, sent = accounts.send_account_link(users[user_id], token, "invitation", found.title)
         if not sent:
             unsent.append((users[user_id], link))
     return unsent
@@ -257,7 +257,7 @@ def new_link(academy_id, user_id):
     token = accounts.new_invitation(user, current_user)
     db.session.commit()
     purpose = "reset" if user.has_password else "invitation"
-    link, sent = mail.send_account_link(user, token, purpose, found.title)
+    link, sent = accounts.send_account_link(user, token, purpose, found.title)
     if sent:
         flash(f"A new link was sent to {user.email}.", "success")
         return redirect(url_for("lms.academies.people", academy_id=found.id))

@@ -150,7 +150,7 @@ def request_reset():
             db.session.commit()
             # Queued for send-due-mail rather than sent now: an SMTP exchange inside this request
             # would make a known address answer slower than an unknown one.
-            mail.send_account_link(user, token, purpose, send_now=not mail.mail_is_configured())
+            accounts.send_account_link(user, token, purpose, send_now=not mail.mail_is_configured())
         # The same answer whether or not the address has an account.
         flash(
             "If that address has an account, a link to set a new password is on its way. "
