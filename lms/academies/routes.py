@@ -87,6 +87,7 @@ def edit_academy(academy_id):
             db.session.rollback()
             show_field_error(form, error)
         else:
+            db.session.commit()
             flash("The academy is saved.", "success")
             return redirect(url_for("lms.academies.academy", academy_id=found.id))
     return render_template("lms/academies/academy_form.html", form=form, academy=found)
@@ -140,6 +141,7 @@ def edit_session(session_id):
             db.session.rollback()
             show_field_error(form, error)
         else:
+            db.session.commit()
             flash("The session is saved.", "success")
             return redirect(url_for("lms.academies.academy", academy_id=found.id))
     return render_template(
@@ -159,6 +161,7 @@ def delete_session(session_id):
         abort(400)
     academy_id = live_session.academy_id
     academies.delete_live_session(live_session, current_person)
+    db.session.commit()
     flash("The session is deleted.", "success")
     return redirect(url_for("lms.academies.academy", academy_id=academy_id))
 
@@ -195,7 +198,7 @@ def _send_invitations(found, result):
     unsent = []
     users = {user.id: user for user in result.created + result.enrolled_existing}
     for user_id, token in result.invitations.items():
-        link, sent = mail.send_account_link(users[user_id], token, "invitation", found.title)
+        link, sent = accounts.send_account_link(users[user_id], token, "invitation", found.title)
         if not sent:
             unsent.append((users[user_id], link))
     return unsent
@@ -223,6 +226,7 @@ def add_person(academy_id):
         db.session.rollback()
         show_field_error(form, error)
         return _people_page(found, person_form=form, status=400)
+    db.session.commit()
     unsent = _send_invitations(found, result)
     return _people_page(found, result=(result, unsent))
 
@@ -239,6 +243,7 @@ def import_roster(academy_id):
     except RosterError as error:
         db.session.rollback()
         return _people_page(found, roster_form=form, roster_problems=error.problems, status=400)
+    db.session.commit()
     unsent = _send_invitations(found, result)
     return _people_page(found, result=(result, unsent))
 
@@ -251,8 +256,9 @@ def new_link(academy_id, user_id):
     if user.enrolment_in(found.id) is None or not EmptyForm().validate_on_submit():
         abort(404)
     token = accounts.new_invitation(user, current_person)
+    db.session.commit()
     purpose = "reset" if user.has_password else "invitation"
-    link, sent = mail.send_account_link(user, token, purpose, found.title)
+    link, sent = accounts.send_account_link(user, token, purpose, found.title)
     if sent:
         flash(f"A new link was sent to {user.email}.", "success")
         return redirect(url_for("lms.academies.people", academy_id=found.id))

@@ -79,7 +79,6 @@ def create_academy(details: AcademyDetails, by: User) -> Academy:
     db.session.add(academy)
     db.session.flush()
     audit.record(by, "academy.create", f"academy {academy.id}", academy.title)
-    db.session.commit()
     log.info("academy %s %r created by %s", academy.id, academy.title, by.email)
     return academy
 
@@ -87,7 +86,6 @@ def create_academy(details: AcademyDetails, by: User) -> Academy:
 def update_academy(academy: Academy, details: AcademyDetails, by: User) -> None:
     _apply_details(academy, details)
     audit.record(by, "academy.update", f"academy {academy.id}", academy.title)
-    db.session.commit()
     log.info("academy %s updated by %s", academy.id, by.email)
 
 
@@ -126,7 +124,8 @@ def add_live_session(academy: Academy, details: SessionDetails, by: User) -> Liv
     db.session.add(live_session)
     db.session.flush()
     audit.record(by, "session.create", f"live session {live_session.id}", f"academy {academy.id}")
-    db.session.commit()
+    # The relationship is ordered by start; one added before the others must not be listed last.
+    db.session.expire(academy, ["live_sessions"])
     log.info("live session %s added to academy %s by %s", live_session.id, academy.id, by.email)
     return live_session
 
@@ -134,7 +133,7 @@ def add_live_session(academy: Academy, details: SessionDetails, by: User) -> Liv
 def update_live_session(live_session: LiveSession, details: SessionDetails, by: User) -> None:
     _apply_session(live_session, live_session.academy, details)
     audit.record(by, "session.update", f"live session {live_session.id}", f"starts {live_session.starts_at:%Y-%m-%d %H:%M} UTC")
-    db.session.commit()
+    db.session.flush()
     # The relationship is ordered by start; a moved session must not leave a stale order behind.
     db.session.expire(live_session.academy, ["live_sessions"])
     log.info("live session %s updated by %s", live_session.id, by.email)
@@ -143,7 +142,6 @@ def update_live_session(live_session: LiveSession, details: SessionDetails, by: 
 def delete_live_session(live_session: LiveSession, by: User) -> None:
     audit.record(by, "session.delete", f"live session {live_session.id}", live_session.title)
     db.session.delete(live_session)
-    db.session.commit()
     log.info("live session %s deleted by %s", live_session.id, by.email)
 
 

@@ -99,6 +99,7 @@ def _save_carried_reflection(user, reading_id: int, body: str):
         db.session.rollback()
         flash(f"Your reflection could not be saved: {error.message} Here is your text to copy.", "error")
         return render_template("lms/accounts/carried_text.html", body=body)
+    db.session.commit()
     flash("You are signed in again, and your reflection was saved as a draft.", "success")
     return redirect(url_for("lms.readings.reading", reading_id=reading_id) + "#reflection")
 
@@ -124,8 +125,10 @@ def _set_password_page(token: str, purpose: str):
         try:
             user = accounts.use_token_to_set_password(token, form.password.data)
         except DomainError as error:
+            db.session.rollback()
             form.password.errors = [*form.password.errors, error.message]
             return render_template("lms/accounts/set_password.html", form=form, user=record.user, purpose=purpose)
+        db.session.commit()
         _start_session(user)
         flash("Your password is set. Welcome!" if purpose == "invitation" else "Your password is changed.", "success")
         return redirect(home_for(user))
@@ -156,7 +159,7 @@ def request_reset():
             db.session.commit()
             # Queued for send-due-mail rather than sent now: an SMTP exchange inside this request
             # would make a known address answer slower than an unknown one.
-            mail.send_account_link(user, token, purpose, send_now=not mail.mail_is_configured())
+            accounts.send_account_link(user, token, purpose, send_now=not mail.mail_is_configured())
         # The same answer whether or not the address has an account.
         flash(
             "If that address has an account, a link to set a new password is on its way. "

@@ -1,4 +1,4 @@
-"""People: adding and enrolling them, roster imports, passwords, invitation and reset links."""
+"""People: adding and enrolling them, roster imports, passwords, invitation and reset links (and mailing them)."""
 from __future__ import annotations
 
 import csv
@@ -11,17 +11,19 @@ from datetime import timedelta
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, render_template
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.academies.models import ROLES, Academy, Enrolment
 from lms.accounts.models import AccountToken, User
 from lms.audit import services as audit
+from lms.core import mail
 from lms.core.exceptions import DomainError, RosterError
 from lms.core.extensions import db
 from lms.core.timezones import is_offered_zone
 from lms.core.types import utcnow
+from lms.notifications import outbox
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,6 @@ def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC
     set_password(user, password)  # before anything is added: a refused password saves nothing
     user.is_admin = True
     db.session.add(user)
-    db.session.commit()
     log.info("admin account %s created or promoted", user.email)
     return user
 
@@ -159,16 +160,33 @@ def use_token_to_set_password(token: str, password: str) -> User:
         .values(used_at=now)
     )
     if spent.rowcount != 1:
-        db.session.rollback()
         raise DomainError("This link has already been used. Ask for a new one.")
     db.session.execute(
         update(AccountToken)
         .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
         .values(used_at=now)
     )
-    db.session.commit()
     log.info("password set through a %s link by %s", record.purpose, user.email)
     return user
+
+
+def send_account_link(
+    user: User, token: str, purpose: str, academy_title: str = "", send_now: bool = True
+) -> tuple[str, bool]:
+    """Queue an invitation or reset link in the outbox and, unless told not to, send it at once.
+
+    Returns the link (for the admin to copy) and whether it went out by mail; a failed send stays
+    in the outbox and is retried by `flask lms send-due-mail`.
+    """
+    endpoint = "lms.accounts.invitation" if purpose == "invitation" else "lms.accounts.reset_password"
+    link = mail.absolute_url(endpoint, token=token)
+    body = render_template(f"lms/emails/{purpose}.txt", user=user, link=link, academy_title=academy_title)
+    subject = "Your invitation to the Learning Academy" if purpose == "invitation" else "Reset your password"
+    key = f"{purpose}:{_hash_token(token)}"
+    outbox.enqueue(key, purpose, user.email, subject, body)
+    # Queued for good before it is tried: a send that fails (or never happens) is left to send-due-mail.
+    db.session.commit()
+    return link, send_now and outbox.deliver_now(key) == "sent"
 
 
 # --- adding people ---------------------------------------------------------------------------
@@ -217,7 +235,7 @@ def check_person(full_name: str, email: str, role: str, timezone: str, group: st
 
 
 def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentResult:
-    """Create accounts for new emails, enrol everyone, invite those without a password. One commit."""
+    """Create accounts for new emails, enrol everyone, invite those without a password (the caller commits)."""
     result = EnrolmentResult()
     emails = [person.email for person in people]
     existing = {
@@ -257,7 +275,6 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
         f"{len(result.created)} new, {len(result.enrolled_existing)} existing enrolled, "
         f"{len(result.role_changed)} changed, {len(result.already_enrolled)} unchanged",
     )
-    db.session.commit()
     log.info(
         "%d people enrolled in academy %s (%d new accounts) by %s",
         len(result.created) + len(result.enrolled_existing),
@@ -277,7 +294,6 @@ def new_invitation(user: User, by: User) -> str:
     )
     token = issue_token(user, "invitation" if not user.has_password else "reset")
     audit.record(by, "people.new_link", f"user {user.id}", user.email)
-    db.session.commit()
     log.info("new account link for user %s made by %s", user.id, by.email)
     return token
 

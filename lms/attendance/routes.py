@@ -94,6 +94,7 @@ def save(session_id):
         db.session.rollback()
         flash(f"Nothing was saved: {error.message}", "error")
         return _grid_page(live_session, status=400, typed=request.form.to_dict())
+    db.session.commit()
     flash(f"Attendance saved ({changed} change{'s' if changed != 1 else ''}).", "success")
     return redirect(url_for("lms.attendance.grid", session_id=live_session.id))
 
@@ -115,6 +116,7 @@ def bulk(session_id):
         db.session.rollback()
         flash(error.message, "error")
     else:
+        db.session.commit()
         flash(f"{changed} learner{'s' if changed != 1 else ''} marked {status}.", "success")
     return redirect(url_for("lms.attendance.grid", session_id=live_session.id))
 
@@ -173,6 +175,7 @@ def confirm_import(session_id):
             preview=preview, file_b64=request.form.get("file_b64", ""), filename=request.form.get("filename", ""),
             decisions=request.form.to_dict(),
         ), 400
+    db.session.commit()
     if result.already_imported:
         flash("This file was already imported for this session; nothing changed.", "info")
     else:

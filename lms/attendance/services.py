@@ -126,7 +126,6 @@ def record(
         for user_id, (status, minutes) in entries.items()
     )
     audit.record(by, "attendance.record", f"live session {live_session.id}", f"{changed} changes")
-    db.session.commit()
     log.info("attendance of %d learners at session %s changed by %s", changed, live_session.id, by.email)
     return changed
 
@@ -274,6 +273,7 @@ def apply_import(
     `decisions` maps each line needing a decision (likely or unmatched) to a learner's id, or None
     to ignore it; every such line must have one. Learners not in the report are recorded absent,
     except that an excuse already recorded is kept. The same file twice changes nothing.
+    The caller commits; when another request saved the same file first, the session is rolled back.
     """
     _require_started(live_session, now)
     preview = preview_import(live_session, data, file_timezone)
@@ -325,7 +325,7 @@ def apply_import(
         f"{preview.platform} report {preview.file_sha256[:12]}, {changed} changes",
     )
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         # The same file saved by another request a moment ago (a double click): that one counts.
         db.session.rollback()

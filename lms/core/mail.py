@@ -1,18 +1,15 @@
-"""Sending one message: SMTP when MAIL_SERVER is set, otherwise the message is written to the log.
+"""Mail transport: sending one message (SMTP when MAIL_SERVER is set, otherwise to the log), and mailed links.
 
-Everything goes through the outbox (services/outbox.py), which calls send() and retries failures.
+Everything goes through the outbox (notifications/outbox.py), which calls send() and retries failures.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
 
-from flask import current_app, render_template, url_for
-
-from lms.core.extensions import db
+from flask import current_app, url_for
 
 log = logging.getLogger(__name__)
 
@@ -71,23 +68,3 @@ def send(to: str, subject: str, body: str) -> bool:
         raise MailError(f"{type(error).__name__}: {error}") from error
     log.info("mail %r sent to %s", subject, to)
     return True
-
-
-def send_account_link(
-    user, token: str, purpose: str, academy_title: str = "", send_now: bool = True
-) -> tuple[str, bool]:
-    """Queue and send an invitation or reset link at once.
-
-    Returns the link (for the admin to copy) and whether it went out by mail; a failed send stays
-    in the outbox and is retried by `flask lms send-due-mail`.
-    """
-    from lms.notifications import outbox
-
-    endpoint = "lms.accounts.invitation" if purpose == "invitation" else "lms.accounts.reset_password"
-    link = absolute_url(endpoint, token=token)
-    body = render_template(f"lms/emails/{purpose}.txt", user=user, link=link, academy_title=academy_title)
-    subject = "Your invitation to the Learning Academy" if purpose == "invitation" else "Reset your password"
-    key = f"{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
-    outbox.enqueue(key, purpose, user.email, subject, body)
-    db.session.commit()
-    return link, send_now and outbox.deliver_now(key) == "sent"

@@ -41,6 +41,7 @@ def claim(key: str, user_id: int) -> str | None:
     """
     db.session.add(FormSubmission(key=key, user_id=user_id, result_url=""))
     try:
+        # Committed before the work starts: a second request with the key must see it taken.
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -49,12 +50,13 @@ def claim(key: str, user_id: int) -> str | None:
 
 
 def complete(key: str, result_url: str) -> None:
+    """Record where the work led; saved by the caller's commit, together with the work itself."""
     db.session.execute(update(FormSubmission).where(FormSubmission.key == key).values(result_url=result_url))
-    db.session.commit()
 
 
 def release(key: str) -> None:
     """The work was refused (bad input): free the key so the corrected form can be sent again."""
     db.session.rollback()
     db.session.execute(delete(FormSubmission).where(FormSubmission.key == key))
+    # claim() committed the key on its own, so freeing it needs a commit of its own too.
     db.session.commit()

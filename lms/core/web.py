@@ -7,6 +7,7 @@ from flask import flash, redirect, request
 
 from lms.core import submissions
 from lms.core.exceptions import DomainError
+from lms.core.extensions import db
 from lms.core.types import utcnow
 
 
@@ -45,7 +46,10 @@ def show_field_error(form, error: DomainError) -> None:
 
 
 def create_once(form, user_id: int, work):
-    """Run `work` (which returns the address to go to) once per form key, even if sent twice."""
+    """Run `work` (which returns the address to go to) once per form key, even if sent twice.
+
+    The work and the key's result are committed together here, as the route's one commit.
+    """
     key = form.form_key.data or ""
     if not submissions.is_well_formed(key):
         key = submissions.new_key()
@@ -59,4 +63,5 @@ def create_once(form, user_id: int, work):
         submissions.release(key)
         raise
     submissions.complete(key, target)
+    db.session.commit()
     return redirect(target)

@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from lms.academies import services as academies
 from lms.academies.models import Academy, Enrolment
@@ -84,18 +84,18 @@ def demo_logins() -> list[DemoLogin]:
 
 
 def load_demo(as_published: bool = False, today: date | None = None) -> bool:
-    """Load the demo programme. Returns False (and changes nothing) when it is already there."""
+    """Load the demo programme in one transaction. Returns False (and changes nothing) when it is already there.
+
+    This is the demo's top-level function, so it commits; a failure part-way rolls everything back.
+    """
     if db.session.scalar(select(Academy.id).where(Academy.title == TITLE)) is not None:
         return False
-    admin = _user(*ADMIN, is_admin=True)
-    db.session.commit()
     try:
+        admin = _user(*ADMIN, is_admin=True)
         _load_programme(admin, as_published, today or date.today())
-    except Exception:
-        # The services commit step by step; a failure must not leave half a demo behind.
-        db.session.rollback()
-        db.session.execute(delete(Academy).where(Academy.title == TITLE))
         db.session.commit()
+    except Exception:
+        db.session.rollback()
         raise
     return True
 
@@ -171,7 +171,6 @@ def _load_programme(admin: User, as_published: bool, today: date) -> None:
                 db.session.add(reflection)
                 reflections[(email, index)] = reflection
     _add_feedback(reflections, facilitators, opened)
-    db.session.commit()
     log.info("demo academy %s loaded", academy.id)
 
 

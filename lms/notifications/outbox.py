@@ -63,6 +63,7 @@ def _claim(message_id: int, now: datetime) -> bool:
         .where(OutgoingMail.id == message_id, OutgoingMail.status == "pending")
         .values(status="sending", next_attempt_at=now)
     )
+    # Committed before the message goes to SMTP: another run must see it taken, or both would send it.
     db.session.commit()
     return claimed.rowcount == 1
 
@@ -81,6 +82,7 @@ def deliver(message: OutgoingMail, now: datetime) -> str:
         else:
             message.status = "pending"
             message.next_attempt_at = now + retry_delay(message.attempts)
+        # The try is recorded at once: a later failure in this run must not lose the count of attempts.
         db.session.commit()
         log.warning("mail %s to %s failed (attempt %d): %s", message.id, message.to_address, message.attempts, error)
         return message.status
@@ -90,6 +92,7 @@ def deliver(message: OutgoingMail, now: datetime) -> str:
     message.last_error = ""
     if message.kind in SECRET_KINDS:
         message.body = ""
+    # The message is out: recorded at once, so a later failure in this run cannot have it sent again.
     db.session.commit()
     return message.status
 
@@ -110,7 +113,6 @@ def deliver_due(now: datetime, limit: int = 200) -> dict[str, int]:
         .where(OutgoingMail.status == "sending", OutgoingMail.next_attempt_at < now - STALE_SENDING)
         .values(status="pending")
     )
-    db.session.commit()
     due_ids = db.session.scalars(
         select(OutgoingMail.id)
         .where(OutgoingMail.status == "pending", OutgoingMail.next_attempt_at <= now)
@@ -155,7 +157,6 @@ def schedule_due(now: datetime) -> int:
         reminder_at = second.starts_at - timedelta(days=academy.reminder_days)
         if academy.reminder_days > 0 and reminder_at <= now < second.starts_at:
             queued += _queue_reminders(academy, second, now)
-    db.session.commit()
     return queued
 
 
@@ -219,6 +220,8 @@ def send_due(now: datetime | None = None) -> dict[str, int]:
     """What `flask lms send-due-mail` does: queue what is due, then deliver what is pending."""
     now = now or utcnow()
     queued = schedule_due(now)
+    # The queued messages are saved before any is sent: a run that dies while sending leaves them queued.
+    db.session.commit()
     outcome = deliver_due(now)
     outcome["queued"] = queued
     return outcome
@@ -257,5 +260,4 @@ def retry(message_id: int, by) -> bool:
     )
     if changed.rowcount == 1:
         audit.record(by, "mail.retry", f"mail {message_id}")
-    db.session.commit()
     return changed.rowcount == 1

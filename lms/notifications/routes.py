@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from lms.accounts.identity import admin_required, current_person
 from lms.core import mail
+from lms.core.extensions import db
 from lms.core.forms import EmptyForm
 from lms.notifications import outbox
 
@@ -23,7 +24,9 @@ def outbox_page():
 def retry(message_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if outbox.retry(message_id, current_person):
+    retried = outbox.retry(message_id, current_person)
+    db.session.commit()
+    if retried:
         flash("The message will be tried again at the next run of send-due-mail.", "success")
     else:
         flash(

@@ -52,7 +52,8 @@ def _render_reading(reading, state, form=None, status=200):
 def reading(reading_id):
     reading = _load_reading(reading_id)
     state = learning.reading_state(current_person, reading, now())
-    learning.record_opened(current_person, state)
+    if learning.record_opened(current_person, state):
+        db.session.commit()
     return _render_reading(reading, state)
 
 
@@ -71,6 +72,7 @@ def set_finished(reading_id):
     except DomainError as error:
         flash(error.message, "error")
     else:
+        db.session.commit()
         flash("Marked as finished. Well done!" if finished else "Marked as not finished.", "success")
     return redirect(url_for("lms.readings.reading", reading_id=reading.id))
 
@@ -95,6 +97,7 @@ def save_reflection(reading_id):
         if not state.reflection_editable:
             flash(error.message, "error")  # the form is not on the page, so say it at the top
         return _render_reading(reading, state, form=form, status=400)
+    db.session.commit()
     flash("Your reflection is submitted." if submit else "Your draft is saved.", "success")
     return redirect(url_for("lms.readings.reading", reading_id=reading.id) + "#reflection")
 
@@ -152,6 +155,7 @@ def edit_reading(reading_id):
             db.session.rollback()
             show_field_error(form, error)
         else:
+            db.session.commit()
             flash("The reading is saved.", "success")
             return redirect(url_for("lms.academies.academy", academy_id=found.id))
     return render_template(
@@ -170,6 +174,7 @@ def delete_reading(reading_id):
         abort(400)
     academy_id = reading.academy_id
     reading_setup.delete_reading(reading, current_person)
+    db.session.commit()
     flash("The reading is deleted, with its learners' progress and reflections.", "success")
     return redirect(url_for("lms.academies.academy", academy_id=academy_id))
 

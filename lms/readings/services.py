@@ -226,14 +226,17 @@ def _insert_ignoring_duplicates(model, **values):
     db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
-def record_opened(user: User, state: ReadingState) -> None:
-    """Remember the first time a learner opened an open reading (like a read receipt)."""
+def record_opened(user: User, state: ReadingState) -> bool:
+    """Remember the first time a learner opened an open reading (like a read receipt).
+
+    True when there was something to record (the caller commits it).
+    """
     if state.progress is not None or not state.is_open or not user.is_learner_in(state.reading.academy_id):
-        return
+        return False
     _insert_ignoring_duplicates(
         ReadingProgress, user_id=user.id, reading_id=state.reading.id, opened_at=state.now
     )
-    db.session.commit()
+    return True
 
 
 def _require_learner(user: User, reading: Reading) -> None:
@@ -256,9 +259,8 @@ def set_finished(user: User, reading: Reading, finished: bool, now: datetime) ->
         progress.finished_at = now
     elif not finished:
         progress.finished_at = None
-    # Logged before the commit, which expires these objects (reading them after costs queries).
+    # Logged here, before the caller's commit expires these objects (reading them after costs queries).
     log.info("reading %s marked %s by %s", reading.id, "finished" if finished else "unfinished", user.email)
-    db.session.commit()
 
 
 def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: datetime) -> Reflection:
@@ -312,7 +314,6 @@ def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: 
         reflection.status = "submitted"
         reflection.submitted_at = reflection.submitted_at or now
     log.info("reflection on reading %s %s by %s", reading.id, "submitted" if submit else "saved", user.email)
-    db.session.commit()
     return reflection
 
 

@@ -82,7 +82,6 @@ def create_reading(academy: Academy, details: ReadingDetails, by: User) -> Readi
     db.session.add(reading)
     db.session.flush()
     audit.record(by, "reading.create", f"reading {reading.id}", reading.title)
-    db.session.commit()
     log.info("reading %s added to academy %s by %s", reading.id, academy.id, by.email)
     return reading
 
@@ -90,12 +89,10 @@ def create_reading(academy: Academy, details: ReadingDetails, by: User) -> Readi
 def update_reading(reading: Reading, details: ReadingDetails, by: User) -> None:
     _apply_reading(reading, reading.academy, details)
     audit.record(by, "reading.update", f"reading {reading.id}", reading.title)
-    db.session.commit()
     log.info("reading %s updated by %s", reading.id, by.email)
 
 
 def delete_reading(reading: Reading, by: User) -> None:
     audit.record(by, "reading.delete", f"reading {reading.id}", reading.title)
     db.session.delete(reading)
-    db.session.commit()
     log.info("reading %s deleted by %s", reading.id, by.email)

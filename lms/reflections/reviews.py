@@ -257,7 +257,6 @@ def save_feedback(
         _queue_feedback_mail(reflection, feedback, author)
         audit.record(author, f"feedback.{action}", f"reflection {reflection.id}", f"version {feedback.reflection_version}")
     log.info("feedback on reflection %s %s by %s", reflection.id, action, author.email)
-    db.session.commit()
     return feedback
 
 

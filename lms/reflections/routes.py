@@ -99,6 +99,7 @@ def save_feedback(reflection_id):
         form.body.errors = [error.message]
         status = 409 if isinstance(error, reviews.ReflectionChanged) else 400
         return _render_reflection(_load(reflection_id), form, status=status)
+    db.session.commit()
     messages = {
         "draft": "Your feedback is saved as a draft. The learner does not see it yet.",
         "reviewed": "Feedback released; the reflection is marked reviewed.",

@@ -212,6 +212,19 @@ def test_a_joining_link_that_is_not_a_web_address_is_refused(browser, admin, aca
     assert count(LiveSession) == 2
 
 
+def test_editing_a_session_saves_the_new_time(browser, admin, academy):
+    moved = academy.live_sessions[1]
+    browser.get(f"/admin/sessions/{moved.id}/edit")
+
+    response = browser.post(f"/admin/sessions/{moved.id}/edit", session_form(title="Session Two, moved"))
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(LiveSession, moved.id)
+    assert stored.title == "Session Two, moved"
+    assert stored.starts_at == datetime(2025, 4, 17, 14, 0, tzinfo=UTC)
+
+
 def test_deleting_a_session(browser, admin, academy):
     doomed = academy.live_sessions[1]
     browser.get(f"/admin/sessions/{doomed.id}/edit")
@@ -418,6 +431,17 @@ def test_adding_a_person_creates_an_invited_account_and_shows_the_link_when_mail
     assert set_password.status_code == 200
     assert "Choose a password" in html(set_password)
     assert "dana.whitfield@example.org" in html(set_password)
+
+
+def test_adding_someone_who_can_already_sign_in_enrols_them_without_an_invitation(browser, admin, academy):
+    make_user("Dana Whitfield")
+    browser.get(f"/admin/academies/{academy.id}/people")
+
+    response = browser.post(f"/admin/academies/{academy.id}/people/add", person_form())
+
+    assert response.status_code == 200
+    assert not INVITATION_LINK.search(html(response))
+    assert count(Enrolment) == 1
 
 
 def test_adding_the_same_email_in_another_case_does_not_duplicate_the_person(browser, admin, academy):

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.academies.models import LiveSession
 from lms.accounts.models import User
@@ -882,6 +882,15 @@ def test_the_command_ignores_likely_matches_unless_told_to_accept_them(runner, c
     assert state[AISHA][:2] == aisha
     assert state[JF] == ("absent", 25, "teams")
     assert state[WEI] == ("absent", 0, "teams")
+
+
+def test_what_the_command_saves_is_committed(app, runner, cohort):
+    result = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes"))
+    assert result.exit_code == 0, result.output
+
+    with app.app_context():  # a session of its own sees only what was committed
+        assert db.session.scalar(select(func.count()).select_from(AttendanceImport)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Attendance)) == 6
 
 
 def test_the_command_saves_nothing_when_the_answer_is_no(runner, cohort):

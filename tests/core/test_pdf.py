@@ -208,6 +208,8 @@ def test_a_renderer_that_prints_no_pdf_is_an_error(tmp_path, monkeypatch):
 
 def test_renders_wait_for_a_free_slot_shared_with_other_processes(tmp_path, monkeypatch):
     fake_renderer(tmp_path, monkeypatch, "wkhtmltopdf", "cat >/dev/null\necho '%PDF-1.4 fake'\n")
+    # Slots of this test's own: other test runs on the machine hold (and free) the real ones at any time.
+    monkeypatch.setattr(pdf, "LOCK_DIR", str(tmp_path / "slots"))
     os.makedirs(pdf.LOCK_DIR, exist_ok=True)
     # Hold every slot the way other gunicorn workers would: separate open files, so separate flocks.
     held = [os.open(os.path.join(pdf.LOCK_DIR, f"slot-{slot}.lock"), os.O_RDWR | os.O_CREAT) for slot in range(pdf.SLOTS)]

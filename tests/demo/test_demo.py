@@ -90,6 +90,23 @@ def test_demo_loads_the_programme_and_lists_the_logins(runner):
     assert len(demo.demo_logins()) == 11
 
 
+def test_a_demo_that_fails_part_way_leaves_nothing_behind(app, runner, monkeypatch):
+    def fail(*_args):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(demo, "_add_feedback", fail)
+
+    result = runner.invoke(args=["lms", "demo"])
+
+    assert isinstance(result.exception, RuntimeError)
+    with app.app_context():  # a session of its own sees only what was committed
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Academy)) == 0
+    monkeypatch.undo()
+    run_demo(runner)  # and it can be loaded afterwards
+    assert row_counts()["lms_academies"] == 1
+
+
 def test_running_the_demo_again_changes_nothing(runner):
     run_demo(runner)
     before = row_counts()

@@ -193,6 +193,18 @@ def test_an_invitation_that_could_not_be_sent_goes_out_at_a_later_run(
 
 # --- send-due-mail: readings are open --------------------------------------------------------
 
+def test_a_reset_link_asked_for_is_queued_and_sent_by_the_next_run(browser, smtp_inbox, runner):
+    make_user("Wei Ling Tan")
+    browser.get("/auth/reset")
+
+    browser.post("/auth/reset", {"email": "wei.ling.tan@example.org"})
+
+    assert [(m.kind, m.status) for m in messages_in_outbox()] == [("reset", "pending")]
+    assert smtp_inbox.envelopes == []
+    send_due_mail(runner)
+    assert len(smtp_inbox.to("wei.ling.tan@example.org")) == 1
+
+
 def test_readings_open_mail_goes_once_to_each_learner_with_the_reading_titles(smtp_inbox, runner):
     academy = academy_between_sessions(days_to_second=5)
     wei, marcus = learners_of(academy, "Wei Ling Tan", "Marcus Boudreaux")
@@ -226,6 +238,16 @@ def test_send_due_mail_sends_what_it_queues_at_once(smtp_inbox, runner):
 
     assert "queued 1, sent 1" in output
     assert [e.rcpt_tos for e in smtp_inbox.envelopes] == [[learner.email]]
+
+
+def test_what_send_due_mail_queues_and_sends_is_committed(app, smtp_inbox, runner):
+    academy = academy_between_sessions(days_to_second=5)
+    learners_of(academy, "Wei Ling Tan")
+
+    send_due_mail(runner)
+
+    with app.app_context():  # a session of its own sees only what was committed
+        assert db.session.scalars(select(OutgoingMail.status)).all() == ["sent"]
 
 
 def test_no_readings_mail_before_the_first_session_has_ended(smtp_inbox, runner):
