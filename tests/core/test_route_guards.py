@@ -12,6 +12,7 @@ from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
 from lms.reflections.models import Reflection, ReflectionVersion
+from tests.conftest import Browser
 from tests.factories import enrol, make_academy, make_reading, make_user
 
 PERSONAS = ("anonymous", "learner", "other_learner", "facilitator", "other_facilitator", "admin")
@@ -210,4 +211,51 @@ def test_ids_from_another_academy_are_refused_on_every_route_that_takes_one(make
         got = _outcome(_visit(browser, route, objects_b))
         if got not in (403, 404):
             failures.append(f"{endpoint}: {persona} of academy A got {got} with academy B's ids")
+    assert not failures, "\n".join(failures)
+
+
+# --- the same table in a host app that says who is signed in -------------------------------------
+
+# The LMS's own sign-in pages and one-time links lead to the front door there: the host signs people in.
+HOST_SIGNS_IN = {"lms.accounts.login", "lms.accounts.logout", "lms.accounts.request_reset", "lms.accounts.invitation",
+                 "lms.accounts.reset_password"}
+
+
+@pytest.fixture
+def hosted(app):
+    """The LMS at the root of a host app with its own notion of who is signed in (no LoginManager)."""
+    from flask import Flask
+
+    from lms import LMS, HostPerson
+
+    signed_in = {"person": None}
+    host = Flask("host_site", static_folder=None)  # at the root, the LMS's /static is the only one
+    # Form tokens are tested elsewhere (also in a host: tests/test_mount.py); this walk is about the guards.
+    host.config.update(SECRET_KEY="host-secret", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                       TESTING=True, WTF_CSRF_ENABLED=False)
+    LMS(host, identity=lambda: signed_in["person"])
+
+    def sign_in(user):
+        signed_in["person"] = None if user is None else HostPerson(f"host-{user.id}", user.email, user.full_name)
+
+    host.sign_in = sign_in
+    yield host
+    with host.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_in_a_host_app_each_persona_gets_what_the_table_says(hosted, world, persona):
+    people, objects_a, _ = world
+    hosted.sign_in(people.get(persona))
+    failures = []
+    for endpoint, route in ROUTES.items():
+        expected = route.expect[persona]
+        if endpoint in HOST_SIGNS_IN:
+            expected = OK  # a redirect to the front door
+        elif expected == LOGIN:
+            expected = 401  # the host has no sign-in page the LMS could send anyone to
+        got = _outcome(_visit(Browser(hosted.test_client()), route, objects_a))
+        if got != expected:
+            failures.append(f"{endpoint}: {persona} got {got}, expected {expected}")
     assert not failures, "\n".join(failures)
