@@ -10,9 +10,9 @@ from wtforms import StringField, TextAreaField
 
 from lms.academies.models import Academy
 from lms.accounts.models import User
-from lms.certificates import eligibility
-from lms.certificates import services as certificates
+from lms.certificates import eligibility, issuing, storage, verification
 from lms.certificates.models import Certificate
+from lms.certificates.rendering import format_date
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db, limiter
 from lms.core.forms import EmptyForm
@@ -78,7 +78,7 @@ def certificates_page(academy_id):
     return _page(db.get_or_404(Academy, academy_id))
 
 
-def _report(result: certificates.IssueResult) -> None:
+def _report(result: issuing.IssueResult) -> None:
     if result.issued:
         count = len(result.issued)
         flash(f"{count} certificate{'s' if count != 1 else ''} issued.", "success")
@@ -101,7 +101,7 @@ def issue_all(academy_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        result = certificates.issue_all(academy, current_user, seconds=ISSUE_SECONDS_PER_REQUEST)
+        result = issuing.issue_all(academy, current_user, seconds=ISSUE_SECONDS_PER_REQUEST)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -118,7 +118,7 @@ def issue(academy_id, user_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        certificate, created = certificates.issue(academy, user, current_user)
+        certificate, created = issuing.issue(academy, user, current_user)
     except DomainError as error:
         db.session.rollback()
         flash(f"{user.full_name}: {error.message}", "error")
@@ -169,7 +169,7 @@ def revoke(certificate_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        certificates.revoke(certificate, form.reason.data or "", current_user)
+        issuing.revoke(certificate, form.reason.data or "", current_user)
     except DomainError as error:
         db.session.rollback()
         if error.field == "reason":
@@ -190,7 +190,7 @@ def reissue(certificate_id):
         abort(400)
     academy_id, user_id, old_number = certificate.academy_id, certificate.user_id, certificate.number
     try:
-        replacement = certificates.reissue(certificate, form.name_as_printed.data or "", current_user)
+        replacement = issuing.reissue(certificate, form.name_as_printed.data or "", current_user)
     except DomainError as error:
         db.session.rollback()
         if error.field == "name_as_printed":
@@ -207,12 +207,12 @@ def reissue(certificate_id):
 def certificate_pdf(certificate_id):
     certificate = db.get_or_404(Certificate, certificate_id)
     try:
-        document = certificates.stored_pdf(certificate)
-    except certificates.StoredFileError as error:
+        document = storage.stored_pdf(certificate)
+    except storage.StoredFileError as error:
         return render_template(
             "lms/errors/error.html", code=500, title="This certificate could not be sent", advice=error.message
         ), 500
-    return _pdf_response(document, certificates.pdf_filename(certificate.number, certificate.name_as_printed))
+    return _pdf_response(document, storage.pdf_filename(certificate.number, certificate.name_as_printed))
 
 
 def _pdf_response(document: bytes, filename: str):
@@ -226,11 +226,11 @@ def _pdf_response(document: bytes, filename: str):
 def certificates_zip(academy_id):
     academy = db.get_or_404(Academy, academy_id)
     try:
-        archive = certificates.valid_certificates_zip(academy)
+        archive = storage.valid_certificates_zip(academy)
     except DomainError as error:
         flash(error.message, "error")
         return _back(academy.id)
-    name = certificates.pdf_filename(f"certificates-{academy.id}", academy.title).removesuffix(".pdf") + ".zip"
+    name = storage.pdf_filename(f"certificates-{academy.id}", academy.title).removesuffix(".pdf") + ".zip"
     response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -253,19 +253,12 @@ def my_pdf(certificate_id):
     if certificate is None or certificate.user_id != current_user.id or certificate.status != "valid":
         abort(404)
     try:
-        document = certificates.stored_pdf(certificate)
-    except certificates.StoredFileError as error:
+        document = storage.stored_pdf(certificate)
+    except storage.StoredFileError as error:
         return render_template(
             "lms/errors/error.html", code=500, title="Your certificate could not be sent", advice=error.message
         ), 500
-    response = send_file(
-        BytesIO(document),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=certificates.pdf_filename(certificate.number, certificate.name_as_printed),
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _pdf_response(document, storage.pdf_filename(certificate.number, certificate.name_as_printed))
 
 
 # --- anyone: is this certificate genuine? -----------------------------------------------------
@@ -282,7 +275,7 @@ def verify_form():
     typed = request.args.get("code")
     if typed is None:
         return render_template("lms/certificates/verify_form.html", code="", error=None)
-    code = certificates.normalise_code(typed)
+    code = verification.normalise_code(typed)
     if not code:
         return render_template(
             "lms/certificates/verify_form.html", code=typed, error="Type the code printed on the certificate."
@@ -293,9 +286,9 @@ def verify_form():
 @bp.route("/verify/<code>")
 @limiter.limit(_verify_limit)
 def verify(code):
-    certificate = certificates.find_by_code(code)
+    certificate = verification.find_by_code(code)
     if certificate is None:
         return render_template("lms/certificates/verify_not_found.html", code=code), 404
     # The issue date as printed: in the academy's home zone, like the session dates.
-    issued_on = certificates.format_date(certificate.issued_at, certificate.academy.home_timezone)
+    issued_on = format_date(certificate.issued_at, certificate.academy.home_timezone)
     return render_template("lms/certificates/verify.html", certificate=certificate, issued_on=issued_on)
