@@ -299,7 +299,7 @@ def grant_exception(academy: Academy, user: User, reason: str, by: User) -> Elig
     exception.granted_by_id = by.id
     exception.granted_at = utcnow()
     audit.record(by, "certificate.exception_grant", f"user {user.id}", f"academy {academy.id}")
-    db.session.commit()
+    db.session.flush()
     log.info("eligibility exception for user %s in academy %s granted by %s", user.id, academy.id, by.email)
     return exception
 
@@ -315,6 +315,6 @@ def withdraw_exception(academy: Academy, user: User, by: User) -> bool:
         return False
     db.session.delete(exception)
     audit.record(by, "certificate.exception_withdraw", f"user {user.id}", f"academy {academy.id}")
-    db.session.commit()
+    db.session.flush()
     log.info("eligibility exception for user %s in academy %s withdrawn by %s", user.id, academy.id, by.email)
     return True

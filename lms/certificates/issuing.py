@@ -73,8 +73,9 @@ def _save_new(certificate: Certificate, signatories: list[tuple[str, str]], home
               by: User | None, replaces: Certificate | None = None) -> Certificate | None:
     """Render and store a new certificate with the next free number; None if there is nothing to do any more.
 
-    The row is committed together with its PDF (and the audit entry), or not at all. With `replaces`
+    The row is flushed together with its PDF (and the audit entry), for the caller to commit. With `replaces`
     (reissuing), the old certificate is marked superseded in the same transaction, if it is still valid.
+    A taken number or a second valid certificate rolls the session back: call this with nothing unsaved.
     """
     replaces_id, replaces_number = (replaces.id, replaces.number) if replaces is not None else (None, "")
     for _attempt in range(NUMBER_ATTEMPTS):
@@ -84,12 +85,11 @@ def _save_new(certificate: Certificate, signatories: list[tuple[str, str]], home
         certificate.pdf_sha256 = fingerprint(document)
         try:
             if replaces_id is not None and not _retire(replaces_id, certificate):
-                db.session.rollback()
                 return None
             _insert(certificate, by, replaces_id, replaces_number)
-            db.session.commit()
             return certificate
         except IntegrityError:
+            # The race's way out: after a failed INSERT, PostgreSQL accepts nothing until a rollback.
             db.session.rollback()
             # The one-valid-certificate index: a double click or a second admin got there first.
             if replaces_id is None and _valid_certificate(certificate.academy_id, certificate.user_id) is not None:
@@ -199,6 +199,7 @@ def issue_all(
             result.left = 1 + sum(1 for _ in remaining)
             break
         user = db.session.get(User, item.user_id)
+        # A refusal rolls back, so nothing of this person's is committed with the next certificate.
         try:
             certificate, created = issue(academy, user, by, eligibility=item)
         except RendererUnavailable as error:
@@ -210,6 +211,8 @@ def issue_all(
             result.problems.append((item.name, error.message))
             continue
         if created:
+            # Saved one by one: a long run (or `flask lms issue-certificates`, which relies on it) keeps what it made.
+            db.session.commit()
             result.issued.append(certificate)
         else:
             result.already.append(item.name)
@@ -228,10 +231,9 @@ def revoke(certificate: Certificate, reason: str, by: User) -> None:
         .values(status="revoked", status_reason=reason, status_changed_at=utcnow())
     )
     if changed.rowcount != 1:
-        db.session.rollback()
         raise DomainError(f"Certificate {certificate.number} is not valid any more, so it cannot be revoked.")
     audit.record(by, "certificate.revoke", f"user {certificate.user_id}", certificate.number)
-    db.session.commit()
+    db.session.flush()
     log.info("certificate %s revoked by %s", certificate.number, by.email)
 
 

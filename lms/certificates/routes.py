@@ -123,6 +123,7 @@ def issue(academy_id, user_id):
         db.session.rollback()
         flash(f"{user.full_name}: {error.message}", "error")
     else:
+        db.session.commit()
         if created:
             flash(f"Certificate {certificate.number} issued to {user.full_name}.", "success")
         else:
@@ -143,6 +144,7 @@ def grant_exception(academy_id, user_id):
     except DomainError as error:
         db.session.rollback()
         return _page(academy, RowProblem(user.id, "exception", error.message, form.reason.data or ""), 400)
+    db.session.commit()
     flash(f"Exception granted to {user.full_name}.", "success")
     return _back(academy.id, user.id)
 
@@ -155,6 +157,7 @@ def withdraw_exception(academy_id, user_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if eligibility.withdraw_exception(academy, user, current_user):
+        db.session.commit()
         flash(f"The exception for {user.full_name} is withdrawn. A certificate already issued stays valid.", "success")
     else:
         flash(f"{user.full_name} had no exception.", "info")
@@ -177,6 +180,7 @@ def revoke(certificate_id):
             return _page(certificate.academy, problem, 400)
         flash(error.message, "error")
     else:
+        db.session.commit()
         flash(f"Certificate {certificate.number} is revoked.", "success")
     return _back(certificate.academy_id, certificate.user_id)
 
@@ -198,6 +202,7 @@ def reissue(certificate_id):
             return _page(db.get_or_404(Academy, academy_id), problem, 400)
         flash(error.message, "error")
     else:
+        db.session.commit()
         flash(f"Certificate {old_number} is superseded by {replacement.number}.", "success")
     return _back(academy_id, user_id)
 
