@@ -12,9 +12,9 @@ from lms.accounts.models import User
 from lms.attendance.models import Attendance
 from lms.audit import services as audit
 from lms.certificates.models import Certificate, EligibilityException
+from lms.core.dates import format_local
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
-from lms.core.timezones import zone
 from lms.core.types import utcnow
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Reflection
@@ -90,8 +90,7 @@ class Eligibility:
 
 def session_date(live_session: LiveSession, home_timezone: str) -> str:
     """'17 April 2025': the day the session took place in the academy's home zone."""
-    local = live_session.starts_at.astimezone(zone(home_timezone))
-    return f"{local.day} {local:%B %Y}"
+    return format_local(live_session.starts_at, home_timezone, "day")
 
 
 def _checklist(

@@ -1,8 +1,6 @@
 """Making a certificate's PDF: the text it prints (name, dates), its QR code, its HTML, the checked render."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import segno
 from flask import current_app, render_template
 
@@ -11,8 +9,8 @@ from lms.certificates.eligibility import session_date
 from lms.certificates.models import Certificate
 from lms.certificates.verification import verification_url
 from lms.core import pdf as pdf_renderer
+from lms.core.dates import format_local
 from lms.core.exceptions import DomainError
-from lms.core.timezones import zone
 
 MAX_NAME_CHARACTERS = 200
 
@@ -47,11 +45,6 @@ def session_dates_text(academy: Academy) -> str:
     return join_dates(list(dict.fromkeys(days)))
 
 
-def format_date(moment: datetime, zone_name: str) -> str:
-    local = moment.astimezone(zone(zone_name))
-    return f"{local.day} {local:%B %Y}"
-
-
 def qr_data_uri(text: str) -> str:
     return segno.make(text, error="m").png_data_uri(scale=6, border=0, dark="#1d2b4a")
 
@@ -62,7 +55,7 @@ def certificate_html(certificate: Certificate, signatories: list[tuple[str, str]
         "lms/certificates/certificate.html",
         certificate=certificate,
         signatories=signatories,
-        issued_on=format_date(certificate.issued_at, home_timezone),
+        issued_on=format_local(certificate.issued_at, home_timezone, "day"),
         verify_url=url,
         qr=qr_data_uri(url),
     )

@@ -12,7 +12,7 @@ from lms.academies.models import Academy
 from lms.accounts.models import User
 from lms.certificates import eligibility, issuing, storage, verification
 from lms.certificates.models import Certificate
-from lms.certificates.rendering import format_date
+from lms.core.dates import format_local
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db, limiter
 from lms.core.forms import EmptyForm
@@ -295,5 +295,5 @@ def verify(code):
     if certificate is None:
         return render_template("lms/certificates/verify_not_found.html", code=code), 404
     # The issue date as printed: in the academy's home zone, like the session dates.
-    issued_on = format_date(certificate.issued_at, certificate.academy.home_timezone)
+    issued_on = format_local(certificate.issued_at, certificate.academy.home_timezone, "day")
     return render_template("lms/certificates/verify.html", certificate=certificate, issued_on=issued_on)
