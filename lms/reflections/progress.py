@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from lms.academies.access import academy_groups
 from lms.academies.models import Academy, Enrolment
 from lms.accounts.models import User
 from lms.core.extensions import db
@@ -173,18 +174,6 @@ class ProgressView:
 
 
 # --- loading: a fixed number of queries, plain columns -------------------------------------------
-
-def academy_groups(academy_id: int) -> list[str]:
-    """The academy's group names, learners' and facilitators' alike."""
-    return list(
-        db.session.scalars(
-            select(Enrolment.group_name)
-            .where(Enrolment.academy_id == academy_id, Enrolment.group_name != "")
-            .distinct()
-            .order_by(Enrolment.group_name)
-        )
-    )
-
 
 def choose_group(requested: str | None, own_group: str, groups: list[str]) -> str:
     """The group to show: the one asked for; when none was asked for, the facilitator's own.

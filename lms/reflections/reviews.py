@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from lms.academies.access import can_facilitate
+from lms.academies.access import academy_groups, can_facilitate
 from lms.academies.models import Academy, Enrolment
 from lms.accounts.models import User
 from lms.audit import services as audit
@@ -119,17 +119,6 @@ def _queue_order(states: tuple[str, ...]) -> list:
     if len(states) > 1:
         order.insert(0, case((Reflection.status == "submitted", 0), else_=1))
     return order
-
-
-def academy_groups(academy_id: int) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(Enrolment.group_name)
-            .where(Enrolment.academy_id == academy_id, Enrolment.group_name != "")
-            .distinct()
-            .order_by(Enrolment.group_name)
-        )
-    )
 
 
 def load_for_review(user: User, reflection_id: int) -> Reflection:

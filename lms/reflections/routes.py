@@ -2,7 +2,7 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
-from lms.academies.access import facilitated_academy, own_group
+from lms.academies.access import academy_groups, facilitated_academy, own_group
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db
 from lms.core.web import now
@@ -116,7 +116,7 @@ def _chosen_group(academy) -> str:
     return progress_service.choose_group(
         request.args.get("group"),
         own_group(current_user, academy.id),
-        progress_service.academy_groups(academy.id),
+        academy_groups(academy.id),
     )
 
 
