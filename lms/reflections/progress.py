@@ -11,6 +11,7 @@ from lms.academies.access import academy_groups
 from lms.academies.models import Academy, Enrolment
 from lms.accounts.models import User
 from lms.core.extensions import db
+from lms.core.pagination import clamp_page, page_count, page_numbers
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Reflection
 
@@ -276,8 +277,8 @@ def progress_view(
     if sort == "behind":
         learners.sort(key=behind, reverse=True)  # a stable sort: equals stay in name order
 
-    pages = max(1, -(-len(learners) // PAGE_SIZE))
-    page = min(max(page, 1), pages)  # past the end shows the last page
+    pages = page_count(len(learners), PAGE_SIZE)
+    page = clamp_page(page, pages)  # past the end shows the last page
     start = (page - 1) * PAGE_SIZE
     rows = [
         LearnerRow(learner, [cell(learner.user_id, column) for column in columns])
@@ -300,16 +301,3 @@ def progress_view(
         pages=pages,
         learner_count=len(learners),
     )
-
-
-def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
-    """The page links to show: the first, the last and those near `page`; None marks a gap."""
-    shown = sorted({1, pages, *range(page - around, page + around + 1)} & set(range(1, pages + 1)))
-    numbers: list[int | None] = []
-    previous = 0
-    for number in shown:
-        if number - previous > 1:
-            numbers.append(None)
-        numbers.append(number)
-        previous = number
-    return numbers

@@ -17,6 +17,7 @@ from lms.audit import services as audit
 from lms.core import mail
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db
+from lms.core.pagination import clamp_page, page_count
 from lms.notifications import outbox
 from lms.readings import outline
 from lms.readings.models import Reading
@@ -31,7 +32,6 @@ QUEUE_STATES = {
     "all": ("submitted", "revision_requested", "reviewed"),
 }
 PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
 MAX_FEEDBACK_CHARACTERS = 20_000
 
 
@@ -97,15 +97,15 @@ def review_queue(academy: Academy, reading_id: int | None, group: str, state: st
         .order_by(*_queue_order(states))
         .limit(PAGE_SIZE)
     )
-    # Far beyond any real list, and small enough for every database's OFFSET; past the end shows the last page.
-    page = min(max(page, 1), MAX_PAGE)
+    # Not db.paginate: it would count in a second query, and read only the first column of each row.
+    page = clamp_page(page)
     rows = db.session.execute(listed.offset((page - 1) * PAGE_SIZE)).all()
     if not rows and page > 1:  # past the end (the list got shorter, or a typed URL): show the last page
         total = db.session.scalar(select(func.count()).select_from(listed.limit(None).subquery()))
-        page = max(1, -(-total // PAGE_SIZE))
+        page = page_count(total, PAGE_SIZE)
         rows = db.session.execute(listed.offset((page - 1) * PAGE_SIZE)).all()
     total = rows[0][-1] if rows else 0
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = page_count(total, PAGE_SIZE)
     shared = outline.academy_outline(academy.id, academy.content_version, academy.created_at)
     return QueuePage(
         [QueueEntry(*row[:-1]) for row in rows], total, page, pages, academy_groups(academy.id),
