@@ -238,6 +238,40 @@ def _reflections(academy_id: int, group: str) -> dict[tuple[int, int], str]:
 
 # --- the view --------------------------------------------------------------------------------
 
+def _sort_learners(
+    learners: list[Learner],
+    sort: str,
+    columns: list[Column],
+    progress: dict[tuple[int, int], bool],
+    reflections: dict[tuple[int, int], str],
+) -> None:
+    """By name; with "behind", those furthest behind first (equals stay in name order: a stable sort)."""
+
+    def behind(learner: Learner) -> int:
+        # Plain lookups rather than Cell objects: this runs for every learner and reading, not one page.
+        return sum(
+            behind_by(column, progress.get((learner.user_id, column.id), False),
+                      reflections.get((learner.user_id, column.id)))
+            for column in columns
+        )
+
+    # Names compared in Python, so the order is the same on every database.
+    learners.sort(key=lambda learner: (learner.name.casefold(), learner.email))
+    if sort == "behind":
+        learners.sort(key=behind, reverse=True)
+
+
+def _chart(
+    columns: list[Column],
+    learner_count: int,
+    progress: dict[tuple[int, int], bool],
+    reflections: dict[tuple[int, int], str],
+) -> list[ReadingSummary]:
+    finished = Counter(reading_id for (_, reading_id), done in progress.items() if done)
+    submitted = Counter(reading_id for (_, reading_id), status in reflections.items() if status != "draft")
+    return [ReadingSummary(c, learner_count, finished[c.id], submitted[c.id]) for c in columns]
+
+
 def progress_view(
     academy: Academy,
     now: datetime,
@@ -264,19 +298,7 @@ def progress_view(
         finished = progress.get((user_id, column.id))
         return Cell(column, finished is not None, bool(finished), reflections.get((user_id, column.id)))
 
-    def behind(learner: Learner) -> int:
-        # Plain lookups rather than Cell objects: this runs for every learner and reading, not one page.
-        return sum(
-            behind_by(column, progress.get((learner.user_id, column.id), False),
-                      reflections.get((learner.user_id, column.id)))
-            for column in columns
-        )
-
-    # Names compared in Python, so the order is the same on every database.
-    learners.sort(key=lambda learner: (learner.name.casefold(), learner.email))
-    if sort == "behind":
-        learners.sort(key=behind, reverse=True)  # a stable sort: equals stay in name order
-
+    _sort_learners(learners, sort, columns, progress, reflections)
     pages = page_count(len(learners), PAGE_SIZE)
     page = clamp_page(page, pages)  # past the end shows the last page
     start = (page - 1) * PAGE_SIZE
@@ -285,15 +307,11 @@ def progress_view(
         for learner in learners[start:start + PAGE_SIZE]
     ]
 
-    finished = Counter(reading_id for (_, reading_id), done in progress.items() if done)
-    submitted = Counter(reading_id for (_, reading_id), status in reflections.items() if status != "draft")
-    chart = [ReadingSummary(c, len(learners), finished[c.id], submitted[c.id]) for c in columns]
-
     return ProgressView(
         academy=academy,
         columns=columns,
         rows=rows,
-        chart=chart,
+        chart=_chart(columns, len(learners), progress, reflections),
         groups=groups,
         group=group,
         sort=sort,

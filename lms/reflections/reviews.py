@@ -181,6 +181,32 @@ class FeedbackConflict(DomainError):
 ACTIONS = ("draft", "reviewed", "revision_requested")
 
 
+def _refuse_unseen_changes(
+    reflection: Reflection, existing: Feedback | None, seen_edit_count: int | None, seen_version: str | None
+) -> None:
+    """Refuse a save based on an older page: feedback saved since, a changed reflection, one answered already."""
+    # Someone else's save since the page was opened comes first: show it rather than a bare refusal.
+    if existing is not None and (existing.is_released or seen_edit_count != existing.edit_count):
+        raise FeedbackConflict(existing)
+    if existing is None and seen_edit_count is not None:
+        raise FeedbackConflict(None)
+    if seen_version is not None and seen_version != version_stamp(reflection):
+        raise ReflectionChanged()
+    if reflection.status != "submitted":
+        raise DomainError("This reflection is not waiting for feedback (it may have been answered already).")
+
+
+def _checked_body(body: str, action: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if len(body) > MAX_FEEDBACK_CHARACTERS:
+        raise DomainError(f"Feedback can be at most {MAX_FEEDBACK_CHARACTERS:,} characters.", field="body")
+    if action == "revision_requested" and not body:
+        raise DomainError("Say what you would like the learner to change before asking for a revision.", field="body")
+    if action == "draft" and not body:
+        raise DomainError("Write some feedback before saving a draft.", field="body")
+    return body
+
+
 def save_feedback(
     reflection: Reflection,
     author: User,
@@ -198,22 +224,8 @@ def save_feedback(
     if action not in ACTIONS:
         raise DomainError("Choose what to do with the feedback.")
     existing = current_feedback(reflection)
-    # Someone else's save since the page was opened comes first: show it rather than a bare refusal.
-    if existing is not None and (existing.is_released or seen_edit_count != existing.edit_count):
-        raise FeedbackConflict(existing)
-    if existing is None and seen_edit_count is not None:
-        raise FeedbackConflict(None)
-    if seen_version is not None and seen_version != version_stamp(reflection):
-        raise ReflectionChanged()
-    if reflection.status != "submitted":
-        raise DomainError("This reflection is not waiting for feedback (it may have been answered already).")
-    body = (body or "").replace("\r\n", "\n").strip()
-    if len(body) > MAX_FEEDBACK_CHARACTERS:
-        raise DomainError(f"Feedback can be at most {MAX_FEEDBACK_CHARACTERS:,} characters.", field="body")
-    if action == "revision_requested" and not body:
-        raise DomainError("Say what you would like the learner to change before asking for a revision.", field="body")
-    if action == "draft" and not body:
-        raise DomainError("Write some feedback before saving a draft.", field="body")
+    _refuse_unseen_changes(reflection, existing, seen_edit_count, seen_version)
+    body = _checked_body(body, action)
 
     if existing is None:
         feedback = Feedback(
