@@ -380,6 +380,7 @@ def _certificates(app, academy_id: int, user_ids: list[int], admin_id: int, base
                 for uid in user_ids:
                     certificate, _created = service.issue(academy, db.session.get(User, uid), admin)
                     issued.append(certificate)
+                db.session.commit()
             return issued[0].verification_code, issued[0].id, "issued through lms.certificates.services.issue"
         except Exception as error:  # noqa: BLE001 - any failure falls back to plain rows
             db.session.rollback()

@@ -1,7 +1,10 @@
-"""Who may facilitate which academy: the one rule every facilitator page and download checks."""
+"""Who may facilitate which academy (the one rule every facilitator page and download checks), and the
+groups those pages filter by."""
 from __future__ import annotations
 
-from lms.academies.models import Academy
+from sqlalchemy import select
+
+from lms.academies.models import Academy, Enrolment
 from lms.accounts.models import User
 from lms.core.extensions import db
 
@@ -27,3 +30,15 @@ def own_group(user: User, academy_id: int) -> str:
     """The facilitator's own group in this academy ("" when none), the default filter of their pages."""
     enrolment = user.enrolment_in(academy_id)
     return enrolment.group_name if enrolment is not None and enrolment.role == "facilitator" else ""
+
+
+def academy_groups(academy_id: int) -> list[str]:
+    """The academy's group names, learners' and facilitators' alike, for the group filter."""
+    return list(
+        db.session.scalars(
+            select(Enrolment.group_name)
+            .where(Enrolment.academy_id == academy_id, Enrolment.group_name != "")
+            .distinct()
+            .order_by(Enrolment.group_name)
+        )
+    )

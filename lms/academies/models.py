@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lms.core.extensions import db
-from lms.core.types import UTCDateTime, utcnow
+from lms.core.types import UTCDateTime, one_of, utcnow
 
 ROLES = ("learner", "facilitator")
 
@@ -99,7 +99,7 @@ class Enrolment(db.Model):
     __tablename__ = "lms_enrolments"
     __table_args__ = (
         UniqueConstraint("user_id", "academy_id", name="uq_lms_enrolments_user_academy"),
-        CheckConstraint("role IN ('learner', 'facilitator')", name="role"),
+        CheckConstraint(one_of("role", ROLES), name="role"),
         # Facilitators' pages filter by group within an academy (review queue, progress view, group lists).
         Index("ix_lms_enrolments_academy_group", "academy_id", "group_name"),
     )

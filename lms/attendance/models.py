@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.extensions import db
-from lms.core.types import UTCDateTime, utcnow
+from lms.core.types import UTCDateTime, one_of, utcnow
 
 ATTENDANCE_STATES = ("present", "absent", "excused")
 
@@ -16,7 +16,7 @@ class Attendance(db.Model):
     __tablename__ = "lms_attendance"
     __table_args__ = (
         UniqueConstraint("live_session_id", "user_id", name="uq_lms_attendance_session_user"),
-        CheckConstraint("status IN ('present', 'absent', 'excused')", name="status"),
+        CheckConstraint(one_of("status", ATTENDANCE_STATES), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -66,22 +66,45 @@ def parse_report(data: bytes, file_timezone: str) -> AttendanceReport:
     """Read a Zoom or Teams report; its wall-clock times are read in `file_timezone` and returned in UTC."""
     if not is_valid_zone(file_timezone):
         raise DomainError(f"Unknown time zone: {file_timezone}", field="timezone")
-    text = _decode(data)
+    rows, header_index = _rows_and_header(_decode(data))
+    header_line, header = rows[header_index]
+    header_keys = [_key(cell) for cell in header]
+    columns = _columns(header_keys, header_line)
+    table = _table(rows, header_index)
+    zone = ZoneInfo(file_timezone)
+    day_first = _dates_are_day_first(table, columns)
+    # Only Zoom's "Name (Original Name)" column puts a second name in parentheses; elsewhere
+    # parentheses are part of the name a person chose, such as "Wei Ling Tan (she/her)".
+    has_original_name = header_keys[columns["name"]] == "name (original name)"
+    join_rows = [
+        _join_row(line, cells, header, columns, has_original_name, zone, day_first) for line, cells in table
+    ]
+
+    is_teams = "first join" in header_keys or any(_is_section_heading(cells) for _, cells in rows)
+    return AttendanceReport(
+        platform="teams" if is_teams else "zoom",
+        meeting_title=_meeting_title(rows[:header_index]),
+        rows=join_rows,
+    )
+
+
+def _rows_and_header(text: str) -> tuple[list[tuple[int, list[str]]], int]:
+    """The file's rows (line number, cells) and the index of the attendance table's header row."""
     # Zoom writes commas and Teams writes tabs, but a report re-saved from a spreadsheet may use
     # either; the right separator is the one that finds the table's header row.
     for delimiter in ("\t", ","):
         rows = _read_rows(text, delimiter)
         header_index = _find_header(rows)
         if header_index is not None:
-            break
-    else:
-        raise AttendanceFileError(
-            f"This does not look like {EXPECTED}: no column named 'Join Time' "
-            f"(or 'First Join' and 'Last Leave') was found. The file starts with: {_preview(rows)}"
-        )
+            return rows, header_index
+    raise AttendanceFileError(
+        f"This does not look like {EXPECTED}: no column named 'Join Time' "
+        f"(or 'First Join' and 'Last Leave') was found. The file starts with: {_preview(rows)}"
+    )
 
-    header_line, header = rows[header_index]
-    header_keys = [_key(cell) for cell in header]
+
+def _columns(header_keys: list[str], header_line: int) -> dict[str, int | None]:
+    """Where each value is in a row, by the names Zoom and Teams give their columns; None when absent."""
     columns = {
         "name": _column(header_keys, "name (original name)", "name", "full name"),
         "email": _column(header_keys, "user email", "email"),
@@ -99,29 +122,17 @@ def parse_report(data: bytes, file_timezone: str) -> AttendanceReport:
         raise AttendanceFileError(
             f"The table that starts on line {header_line} has no 'Leave Time' column.", line=header_line
         )
+    return columns
 
-    # The table runs until a blank row or the next numbered section ("3. In-Meeting Activities").
+
+def _table(rows: list[tuple[int, list[str]]], header_index: int) -> list[tuple[int, list[str]]]:
+    """The rows under the header: until a blank row or the next numbered section ("3. In-Meeting Activities")."""
     table = []
     for line, cells in rows[header_index + 1:]:
         if not any(cells) or _is_section_heading(cells):
             break
         table.append((line, cells))
-
-    zone = ZoneInfo(file_timezone)
-    day_first = _dates_are_day_first(table, columns)
-    # Only Zoom's "Name (Original Name)" column puts a second name in parentheses; elsewhere
-    # parentheses are part of the name a person chose, such as "Wei Ling Tan (she/her)".
-    has_original_name = header_keys[columns["name"]] == "name (original name)"
-    join_rows = [
-        _join_row(line, cells, header, columns, has_original_name, zone, day_first) for line, cells in table
-    ]
-
-    is_teams = "first join" in header_keys or any(_is_section_heading(cells) for _, cells in rows)
-    return AttendanceReport(
-        platform="teams" if is_teams else "zoom",
-        meeting_title=_meeting_title(rows[:header_index]),
-        rows=join_rows,
-    )
+    return table
 
 
 def _decode(data: bytes) -> str:
@@ -213,6 +224,32 @@ _MARKER = re.compile(r"\s*\((host|co-host|guest)\)\s*$", re.IGNORECASE)
 _ORIGINAL_NAME = re.compile(r"(.+?)\s*\(([^()]+)\)")
 
 
+def _split_name(name: str, has_original_name: bool) -> tuple[str, str, set[str]]:
+    """(display name, original name, markers such as 'host' or 'guest') from the report's name cell."""
+    markers = set()
+    while match := _MARKER.search(name):
+        markers.add(match.group(1).lower())
+        name = name[: match.start()]
+    display_name = original_name = name
+    if has_original_name and (match := _ORIGINAL_NAME.fullmatch(name)):
+        display_name, original_name = match.group(1), match.group(2).strip()
+    return display_name, original_name, markers
+
+
+def _left_from_duration(joined_at: datetime, duration: str, line: int) -> datetime:
+    if not duration:
+        raise AttendanceFileError(f"Line {line}: the leave time is empty.", line=line)
+    # A report downloaded while someone was still in the meeting has no leave time yet,
+    # but it does have the duration so far.
+    try:
+        return joined_at + parse_duration(duration)
+    except ValueError:
+        raise AttendanceFileError(
+            f"Line {line}: the leave time is empty and the duration '{duration}' cannot be read.",
+            line=line,
+        ) from None
+
+
 def _join_row(
     line: int,
     cells: list[str],
@@ -226,30 +263,12 @@ def _join_row(
         index = columns[column]
         return cells[index] if index is not None and index < len(cells) else ""
 
-    name = cell("name")
-    markers = set()
-    while match := _MARKER.search(name):
-        markers.add(match.group(1).lower())
-        name = name[: match.start()]
-    display_name = original_name = name
-    if has_original_name and (match := _ORIGINAL_NAME.fullmatch(name)):
-        display_name, original_name = match.group(1), match.group(2).strip()
-
+    display_name, original_name, markers = _split_name(cell("name"), has_original_name)
     joined_at = _read_time(cell("joined"), header[columns["joined"]], line, zone, day_first)
     if cell("left"):
         left_at = _read_time(cell("left"), header[columns["left"]], line, zone, day_first)
-    elif cell("duration"):
-        # A report downloaded while someone was still in the meeting has no leave time yet,
-        # but it does have the duration so far.
-        try:
-            left_at = joined_at + parse_duration(cell("duration"))
-        except ValueError:
-            raise AttendanceFileError(
-                f"Line {line}: the leave time is empty and the duration '{cell('duration')}' cannot be read.",
-                line=line,
-            ) from None
     else:
-        raise AttendanceFileError(f"Line {line}: the leave time is empty.", line=line)
+        left_at = _left_from_duration(joined_at, cell("duration"), line)
     if left_at < joined_at:
         raise AttendanceFileError(f"Line {line}: the leave time is before the join time.", line=line)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from lms.academies.models import Enrolment, LiveSession
 from lms.accounts.models import User
 from lms.attendance.models import ATTENDANCE_STATES, Attendance, AttendanceChange, AttendanceImport
-from lms.attendance.reports import Person, match_rows, merge_minutes, outcome, parse_report
+from lms.attendance.reports import MatchedAttendee, Person, match_rows, merge_minutes, outcome, parse_report
 from lms.audit import services as audit
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
@@ -196,6 +196,40 @@ def _line_key(attendee) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+def _facilitator_emails(academy_id: int) -> set[str]:
+    return set(
+        db.session.scalars(
+            select(User.email)
+            .join(Enrolment, Enrolment.user_id == User.id)
+            .where(Enrolment.academy_id == academy_id, Enrolment.role == "facilitator")
+        )
+    )
+
+
+def _preview_lines(
+    live_session: LiveSession, attendees: list[MatchedAttendee], learners_by_id: dict[int, User]
+) -> list[PreviewLine]:
+    """One line per person in the report: who they seem to be, their minutes in the session, the outcome."""
+    facilitator_emails = _facilitator_emails(live_session.academy_id)
+    share = live_session.academy.attendance_share / 100
+    lines = []
+    for attendee in attendees:
+        intervals = [(row.joined_at, row.left_at) for row in attendee.rows]
+        minutes = merge_minutes(intervals, live_session.starts_at, live_session.ends_at)
+        kind = attendee.kind
+        if kind == "none" and attendee.email in facilitator_emails:
+            kind = "facilitator"
+        lines.append(
+            PreviewLine(
+                key=_line_key(attendee), kind=kind, person=learners_by_id.get(attendee.person_id),
+                display_name=attendee.display_name, email=attendee.email, minutes=round(minutes, 1),
+                outcome=outcome(minutes, live_session.duration_minutes, share),
+                lines=[row.line for row in attendee.rows], intervals=intervals,
+            )
+        )
+    return lines
+
+
 def preview_import(live_session: LiveSession, data: bytes, file_timezone: str) -> ImportPreview:
     """Read a report and show what it would record, saving nothing. Raises AttendanceFileError."""
     if not is_valid_zone(file_timezone):
@@ -203,32 +237,9 @@ def preview_import(live_session: LiveSession, data: bytes, file_timezone: str) -
     report = parse_report(data, file_timezone)
     academy = live_session.academy
     learners = [user for user, _ in learners_of(academy.id)]
-    by_id = {user.id: user for user in learners}
-    facilitator_emails = set(
-        db.session.scalars(
-            select(User.email)
-            .join(Enrolment, Enrolment.user_id == User.id)
-            .where(Enrolment.academy_id == academy.id, Enrolment.role == "facilitator")
-        )
-    )
     attendees = match_rows(report.rows, [Person(u.id, u.full_name, u.email) for u in learners])
+    lines = _preview_lines(live_session, attendees, {user.id: user for user in learners})
     start, end = live_session.starts_at, live_session.ends_at
-    share = academy.attendance_share / 100
-    lines = []
-    for attendee in attendees:
-        intervals = [(row.joined_at, row.left_at) for row in attendee.rows]
-        minutes = merge_minutes(intervals, start, end)
-        kind = attendee.kind
-        if kind == "none" and attendee.email in facilitator_emails:
-            kind = "facilitator"
-        lines.append(
-            PreviewLine(
-                key=_line_key(attendee), kind=kind, person=by_id.get(attendee.person_id),
-                display_name=attendee.display_name, email=attendee.email, minutes=round(minutes, 1),
-                outcome=outcome(minutes, live_session.duration_minutes, share),
-                lines=[row.line for row in attendee.rows], intervals=intervals,
-            )
-        )
     seen = {line.person.id for line in lines if line.person is not None}
     warnings = []
     if report.rows and not any(end > row.joined_at and row.left_at > start for row in report.rows):
@@ -259,6 +270,58 @@ class ImportResult:
     outcomes: dict[int, tuple[str, int]]  # user id -> (status, minutes)
 
 
+def _stays_by_learner(
+    preview: ImportPreview, decisions: dict[str, int | None]
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each learner's stays in the meeting (none for those not in the report), with every decision applied."""
+    learner_ids = {user.id for user in preview.learners}
+    undecided = [line for line in preview.to_decide if line.key not in decisions]
+    if undecided:
+        names = ", ".join(line.display_name for line in undecided)
+        raise DomainError(f"Decide who these participants are, or ignore them: {names}.")
+    intervals: dict[int, list[tuple[datetime, datetime]]] = {user_id: [] for user_id in learner_ids}
+    for line in preview.lines:
+        if line.kind == "facilitator":
+            continue
+        person_id = line.person.id if not line.needs_decision else decisions[line.key]
+        if person_id is None:
+            continue
+        if person_id not in learner_ids:
+            raise DomainError("A participant was matched to someone who is not a learner of this academy.")
+        intervals[person_id].extend(line.intervals)
+    return intervals
+
+
+def _record_outcomes(
+    live_session: LiveSession,
+    intervals: dict[int, list[tuple[datetime, datetime]]],
+    platform: str,
+    by: User,
+    now: datetime,
+) -> tuple[dict[int, tuple[str, int]], int]:
+    """Each learner's status from their minutes; (user id -> (status, minutes), how many rows changed)."""
+    share = live_session.academy.attendance_share / 100
+    existing = {
+        row.user_id: row
+        for row in db.session.scalars(select(Attendance).where(Attendance.live_session_id == live_session.id))
+    }
+    outcomes = {}
+    changed = 0
+    for user_id, spans in intervals.items():
+        minutes = merge_minutes(spans, live_session.starts_at, live_session.ends_at) if spans else 0.0
+        status = outcome(minutes, live_session.duration_minutes, share)
+        current = existing.get(user_id)
+        if status == "absent" and current is not None and (
+            current.status == "excused" or (current.source == "manual" and current.status == "present")
+        ):
+            # An excuse, or a "present" set by hand (a phone dial-in, a shared screen), is not undone
+            # by someone's absence from the report.
+            continue
+        outcomes[user_id] = (status, round(minutes))
+        changed += _apply(live_session, existing, user_id, status, round(minutes), platform, by, now)
+    return outcomes, changed
+
+
 def apply_import(
     live_session: LiveSession,
     data: bytes,
@@ -279,40 +342,8 @@ def apply_import(
     preview = preview_import(live_session, data, file_timezone)
     if preview.earlier_import is not None:
         return ImportResult(0, True, {})
-    learner_ids = {user.id for user in preview.learners}
-    undecided = [line for line in preview.to_decide if line.key not in decisions]
-    if undecided:
-        names = ", ".join(line.display_name for line in undecided)
-        raise DomainError(f"Decide who these participants are, or ignore them: {names}.")
-    intervals: dict[int, list[tuple[datetime, datetime]]] = {user_id: [] for user_id in learner_ids}
-    for line in preview.lines:
-        if line.kind == "facilitator":
-            continue
-        person_id = line.person.id if not line.needs_decision else decisions[line.key]
-        if person_id is None:
-            continue
-        if person_id not in learner_ids:
-            raise DomainError("A participant was matched to someone who is not a learner of this academy.")
-        intervals[person_id].extend(line.intervals)
-    share = live_session.academy.attendance_share / 100
-    existing = {
-        row.user_id: row
-        for row in db.session.scalars(select(Attendance).where(Attendance.live_session_id == live_session.id))
-    }
-    outcomes = {}
-    changed = 0
-    for user_id, spans in intervals.items():
-        minutes = merge_minutes(spans, live_session.starts_at, live_session.ends_at) if spans else 0.0
-        status = outcome(minutes, live_session.duration_minutes, share)
-        current = existing.get(user_id)
-        if status == "absent" and current is not None and (
-            current.status == "excused" or (current.source == "manual" and current.status == "present")
-        ):
-            # An excuse, or a "present" set by hand (a phone dial-in, a shared screen), is not undone
-            # by someone's absence from the report.
-            continue
-        outcomes[user_id] = (status, round(minutes))
-        changed += _apply(live_session, existing, user_id, status, round(minutes), preview.platform, by, now)
+    intervals = _stays_by_learner(preview, decisions)
+    outcomes, changed = _record_outcomes(live_session, intervals, preview.platform, by, now)
     db.session.add(
         AttendanceImport(
             live_session_id=live_session.id, file_sha256=preview.file_sha256, file_timezone=file_timezone,

@@ -11,5 +11,5 @@ bp = Blueprint("audit", __name__, template_folder="templates")
 @admin_required
 def log():
     page = request.args.get("page", 1, type=int)
-    events, pages = audit.recent(page)
-    return render_template("lms/audit/log.html", events=events, page=min(max(page, 1), pages), pages=pages)
+    shown = audit.recent(page)
+    return render_template("lms/audit/log.html", events=shown.items, page=shown.page, pages=shown.pages)

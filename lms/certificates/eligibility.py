@@ -12,9 +12,9 @@ from lms.accounts.models import User
 from lms.attendance.models import Attendance
 from lms.audit import services as audit
 from lms.certificates.models import Certificate, EligibilityException
+from lms.core.dates import format_local
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
-from lms.core.timezones import zone
 from lms.core.types import utcnow
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Reflection
@@ -90,8 +90,7 @@ class Eligibility:
 
 def session_date(live_session: LiveSession, home_timezone: str) -> str:
     """'17 April 2025': the day the session took place in the academy's home zone."""
-    local = live_session.starts_at.astimezone(zone(home_timezone))
-    return f"{local.day} {local:%B %Y}"
+    return format_local(live_session.starts_at, home_timezone, "day")
 
 
 def _checklist(
@@ -131,20 +130,90 @@ def _checklist(
     return requirements
 
 
-def _load(academy: Academy, user_id: int | None) -> list[Eligibility]:
-    """Everyone's (or one learner's) checklist, in the same eight queries whatever the numbers."""
-    learner_query = (
+def _learners(academy: Academy, user_id: int | None) -> list[tuple[int, str, str]]:
+    query = (
         select(User.id, User.full_name, User.email)
         .join(Enrolment, Enrolment.user_id == User.id)
         .where(Enrolment.academy_id == academy.id, Enrolment.role == "learner")
     )
     if user_id is not None:
-        learner_query = learner_query.where(User.id == user_id)
-    learners = db.session.execute(learner_query).all()
+        query = query.where(User.id == user_id)
+    return db.session.execute(query).all()
 
-    def only_learner(column):
-        return [column == user_id] if user_id is not None else []
 
+def _only(column, user_id: int | None) -> list:
+    """The condition that narrows a query to one learner's rows, or none for everyone's."""
+    return [column == user_id] if user_id is not None else []
+
+
+def _attendance(academy: Academy, user_id: int | None) -> dict[tuple[int, int], str]:
+    """(live session id, learner id) -> attendance status."""
+    return {
+        (session_id, learner_id): status
+        for session_id, learner_id, status in db.session.execute(
+            select(Attendance.live_session_id, Attendance.user_id, Attendance.status)
+            .join(LiveSession, LiveSession.id == Attendance.live_session_id)
+            .where(LiveSession.academy_id == academy.id, *_only(Attendance.user_id, user_id))
+        )
+    }
+
+
+def _finished(academy: Academy, user_id: int | None) -> set[tuple[int, int]]:
+    """(learner id, reading id) of every reading finished."""
+    return {
+        (learner_id, reading_id)
+        for learner_id, reading_id in db.session.execute(
+            select(ReadingProgress.user_id, ReadingProgress.reading_id)
+            .join(Reading, Reading.id == ReadingProgress.reading_id)
+            .where(
+                Reading.academy_id == academy.id,
+                ReadingProgress.finished_at.is_not(None),
+                *_only(ReadingProgress.user_id, user_id),
+            )
+        )
+    }
+
+
+def _reflections(academy: Academy, user_id: int | None) -> dict[tuple[int, int], str]:
+    """(learner id, reading id) -> reflection status."""
+    return {
+        (learner_id, reading_id): status
+        for learner_id, reading_id, status in db.session.execute(
+            select(Reflection.user_id, Reflection.reading_id, Reflection.status)
+            .join(Reading, Reading.id == Reflection.reading_id)
+            .where(Reading.academy_id == academy.id, *_only(Reflection.user_id, user_id))
+        )
+    }
+
+
+def _exceptions(academy: Academy, user_id: int | None) -> dict[int, EligibilityException]:
+    return {
+        exception.user_id: exception
+        for exception in db.session.scalars(
+            select(EligibilityException)
+            .where(EligibilityException.academy_id == academy.id, *_only(EligibilityException.user_id, user_id))
+            .options(joinedload(EligibilityException.granted_by))
+        )
+    }
+
+
+def _certificates(academy: Academy, user_id: int | None) -> dict[int, list[Certificate]]:
+    """Learner id -> their certificates in this academy, newest first."""
+    certificates: dict[int, list[Certificate]] = {}
+    for certificate in db.session.scalars(
+        select(Certificate)
+        .where(Certificate.academy_id == academy.id, *_only(Certificate.user_id, user_id))
+        # The PDF bytes stay in the database: a table of hundreds of learners needs none of them.
+        .options(defer(Certificate.pdf))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    ):
+        certificates.setdefault(certificate.user_id, []).append(certificate)
+    return certificates
+
+
+def _load(academy: Academy, user_id: int | None) -> list[Eligibility]:
+    """Everyone's (or one learner's) checklist, in the same eight queries whatever the numbers."""
+    learners = _learners(academy, user_id)
     sessions = list(
         db.session.scalars(
             select(LiveSession).where(LiveSession.academy_id == academy.id).order_by(LiveSession.starts_at)
@@ -155,52 +224,11 @@ def _load(academy: Academy, user_id: int | None) -> list[Eligibility]:
             select(Reading).where(Reading.academy_id == academy.id).order_by(Reading.position, Reading.id)
         )
     )
-    attendance = {
-        (session_id, learner_id): status
-        for session_id, learner_id, status in db.session.execute(
-            select(Attendance.live_session_id, Attendance.user_id, Attendance.status)
-            .join(LiveSession, LiveSession.id == Attendance.live_session_id)
-            .where(LiveSession.academy_id == academy.id, *only_learner(Attendance.user_id))
-        )
-    }
-    finished = {
-        (learner_id, reading_id)
-        for learner_id, reading_id in db.session.execute(
-            select(ReadingProgress.user_id, ReadingProgress.reading_id)
-            .join(Reading, Reading.id == ReadingProgress.reading_id)
-            .where(
-                Reading.academy_id == academy.id,
-                ReadingProgress.finished_at.is_not(None),
-                *only_learner(ReadingProgress.user_id),
-            )
-        )
-    }
-    reflections = {
-        (learner_id, reading_id): status
-        for learner_id, reading_id, status in db.session.execute(
-            select(Reflection.user_id, Reflection.reading_id, Reflection.status)
-            .join(Reading, Reading.id == Reflection.reading_id)
-            .where(Reading.academy_id == academy.id, *only_learner(Reflection.user_id))
-        )
-    }
-    exceptions = {
-        exception.user_id: exception
-        for exception in db.session.scalars(
-            select(EligibilityException)
-            .where(EligibilityException.academy_id == academy.id, *only_learner(EligibilityException.user_id))
-            .options(joinedload(EligibilityException.granted_by))
-        )
-    }
-    certificates: dict[int, list[Certificate]] = {}
-    for certificate in db.session.scalars(
-        select(Certificate)
-        .where(Certificate.academy_id == academy.id, *only_learner(Certificate.user_id))
-        # The PDF bytes stay in the database: a table of hundreds of learners needs none of them.
-        .options(defer(Certificate.pdf))
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-    ):
-        certificates.setdefault(certificate.user_id, []).append(certificate)
-
+    attendance = _attendance(academy, user_id)
+    finished = _finished(academy, user_id)
+    reflections = _reflections(academy, user_id)
+    exceptions = _exceptions(academy, user_id)
+    certificates = _certificates(academy, user_id)
     found = [
         Eligibility(
             user_id=learner_id,
@@ -270,7 +298,7 @@ def grant_exception(academy: Academy, user: User, reason: str, by: User) -> Elig
     exception.granted_by_id = by.id
     exception.granted_at = utcnow()
     audit.record(by, "certificate.exception_grant", f"user {user.id}", f"academy {academy.id}")
-    db.session.commit()
+    db.session.flush()
     log.info("eligibility exception for user %s in academy %s granted by %s", user.id, academy.id, by.email)
     return exception
 
@@ -286,6 +314,6 @@ def withdraw_exception(academy: Academy, user: User, by: User) -> bool:
         return False
     db.session.delete(exception)
     audit.record(by, "certificate.exception_withdraw", f"user {user.id}", f"academy {academy.id}")
-    db.session.commit()
+    db.session.flush()
     log.info("eligibility exception for user %s in academy %s withdrawn by %s", user.id, academy.id, by.email)
     return True

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.extensions import db
-from lms.core.types import UTCDateTime, utcnow
+from lms.core.types import UTCDateTime, one_of, utcnow
 
 
 class EligibilityException(db.Model):
@@ -36,7 +36,7 @@ class Certificate(db.Model):
 
     __tablename__ = "lms_certificates"
     __table_args__ = (
-        CheckConstraint("status IN ('valid', 'revoked', 'superseded')", name="status"),
+        CheckConstraint(one_of("status", CERTIFICATE_STATES), name="status"),
         # At most one valid certificate per person and academy, whatever races or double clicks do.
         Index(
             "uq_lms_certificates_one_valid",

@@ -10,9 +10,9 @@ from wtforms import StringField, TextAreaField
 from lms.academies.models import Academy
 from lms.accounts.identity import admin_required, current_person, login_required
 from lms.accounts.models import User
-from lms.certificates import eligibility
-from lms.certificates import services as certificates
+from lms.certificates import eligibility, issuing, storage, verification
 from lms.certificates.models import Certificate
+from lms.core.dates import format_local
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db, limiter
 from lms.core.forms import EmptyForm
@@ -77,7 +77,7 @@ def certificates_page(academy_id):
     return _page(db.get_or_404(Academy, academy_id))
 
 
-def _report(result: certificates.IssueResult) -> None:
+def _report(result: issuing.IssueResult) -> None:
     if result.issued:
         count = len(result.issued)
         flash(f"{count} certificate{'s' if count != 1 else ''} issued.", "success")
@@ -100,7 +100,7 @@ def issue_all(academy_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        result = certificates.issue_all(academy, current_person, seconds=ISSUE_SECONDS_PER_REQUEST)
+        result = issuing.issue_all(academy, current_person, seconds=ISSUE_SECONDS_PER_REQUEST)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -117,11 +117,12 @@ def issue(academy_id, user_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        certificate, created = certificates.issue(academy, user, current_person)
+        certificate, created = issuing.issue(academy, user, current_person)
     except DomainError as error:
         db.session.rollback()
         flash(f"{user.full_name}: {error.message}", "error")
     else:
+        db.session.commit()
         if created:
             flash(f"Certificate {certificate.number} issued to {user.full_name}.", "success")
         else:
@@ -142,6 +143,7 @@ def grant_exception(academy_id, user_id):
     except DomainError as error:
         db.session.rollback()
         return _page(academy, RowProblem(user.id, "exception", error.message, form.reason.data or ""), 400)
+    db.session.commit()
     flash(f"Exception granted to {user.full_name}.", "success")
     return _back(academy.id, user.id)
 
@@ -154,6 +156,7 @@ def withdraw_exception(academy_id, user_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if eligibility.withdraw_exception(academy, user, current_person):
+        db.session.commit()
         flash(f"The exception for {user.full_name} is withdrawn. A certificate already issued stays valid.", "success")
     else:
         flash(f"{user.full_name} had no exception.", "info")
@@ -168,7 +171,7 @@ def revoke(certificate_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        certificates.revoke(certificate, form.reason.data or "", current_person)
+        issuing.revoke(certificate, form.reason.data or "", current_person)
     except DomainError as error:
         db.session.rollback()
         if error.field == "reason":
@@ -176,6 +179,7 @@ def revoke(certificate_id):
             return _page(certificate.academy, problem, 400)
         flash(error.message, "error")
     else:
+        db.session.commit()
         flash(f"Certificate {certificate.number} is revoked.", "success")
     return _back(certificate.academy_id, certificate.user_id)
 
@@ -189,7 +193,7 @@ def reissue(certificate_id):
         abort(400)
     academy_id, user_id, old_number = certificate.academy_id, certificate.user_id, certificate.number
     try:
-        replacement = certificates.reissue(certificate, form.name_as_printed.data or "", current_person)
+        replacement = issuing.reissue(certificate, form.name_as_printed.data or "", current_person)
     except DomainError as error:
         db.session.rollback()
         if error.field == "name_as_printed":
@@ -197,6 +201,7 @@ def reissue(certificate_id):
             return _page(db.get_or_404(Academy, academy_id), problem, 400)
         flash(error.message, "error")
     else:
+        db.session.commit()
         flash(f"Certificate {old_number} is superseded by {replacement.number}.", "success")
     return _back(academy_id, user_id)
 
@@ -206,12 +211,12 @@ def reissue(certificate_id):
 def certificate_pdf(certificate_id):
     certificate = db.get_or_404(Certificate, certificate_id)
     try:
-        document = certificates.stored_pdf(certificate)
-    except certificates.StoredFileError as error:
+        document = storage.stored_pdf(certificate)
+    except storage.StoredFileError as error:
         return render_template(
             "lms/errors/error.html", code=500, title="This certificate could not be sent", advice=error.message
         ), 500
-    return _pdf_response(document, certificates.pdf_filename(certificate.number, certificate.name_as_printed))
+    return _pdf_response(document, storage.pdf_filename(certificate.number, certificate.name_as_printed))
 
 
 def _pdf_response(document: bytes, filename: str):
@@ -225,11 +230,11 @@ def _pdf_response(document: bytes, filename: str):
 def certificates_zip(academy_id):
     academy = db.get_or_404(Academy, academy_id)
     try:
-        archive = certificates.valid_certificates_zip(academy)
+        archive = storage.valid_certificates_zip(academy)
     except DomainError as error:
         flash(error.message, "error")
         return _back(academy.id)
-    name = certificates.pdf_filename(f"certificates-{academy.id}", academy.title).removesuffix(".pdf") + ".zip"
+    name = storage.pdf_filename(f"certificates-{academy.id}", academy.title).removesuffix(".pdf") + ".zip"
     response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -252,19 +257,12 @@ def my_pdf(certificate_id):
     if certificate is None or certificate.user_id != current_person.id or certificate.status != "valid":
         abort(404)
     try:
-        document = certificates.stored_pdf(certificate)
-    except certificates.StoredFileError as error:
+        document = storage.stored_pdf(certificate)
+    except storage.StoredFileError as error:
         return render_template(
             "lms/errors/error.html", code=500, title="Your certificate could not be sent", advice=error.message
         ), 500
-    response = send_file(
-        BytesIO(document),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=certificates.pdf_filename(certificate.number, certificate.name_as_printed),
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _pdf_response(document, storage.pdf_filename(certificate.number, certificate.name_as_printed))
 
 
 # --- anyone: is this certificate genuine? -----------------------------------------------------
@@ -281,7 +279,7 @@ def verify_form():
     typed = request.args.get("code")
     if typed is None:
         return render_template("lms/certificates/verify_form.html", code="", error=None)
-    code = certificates.normalise_code(typed)
+    code = verification.normalise_code(typed)
     if not code:
         return render_template(
             "lms/certificates/verify_form.html", code=typed, error="Type the code printed on the certificate."
@@ -292,9 +290,9 @@ def verify_form():
 @bp.route("/verify/<code>")
 @limiter.limit(_verify_limit)
 def verify(code):
-    certificate = certificates.find_by_code(code)
+    certificate = verification.find_by_code(code)
     if certificate is None:
         return render_template("lms/certificates/verify_not_found.html", code=code), 404
     # The issue date as printed: in the academy's home zone, like the session dates.
-    issued_on = certificates.format_date(certificate.issued_at, certificate.academy.home_timezone)
+    issued_on = format_local(certificate.issued_at, certificate.academy.home_timezone, "day")
     return render_template("lms/certificates/verify.html", certificate=certificate, issued_on=issued_on)

@@ -9,6 +9,7 @@ import nh3
 from flask import Flask, g
 from markupsafe import Markup
 
+from lms.core.dates import format_local
 from lms.core.timezones import city_name, zone
 
 ALLOWED_TAGS = {
@@ -24,18 +25,10 @@ def viewer_zone() -> str:
 
 
 def format_time(moment: datetime | None, zone_name: str | None = None, style: str = "long") -> str:
-    """An instant as a clock in `zone_name` (default: the viewer's) shows it."""
+    """An instant as a clock in `zone_name` (default: the viewer's) shows it; the styles are core/dates.py's."""
     if moment is None:
         return ""
-    local = moment.astimezone(zone(zone_name or viewer_zone()))
-    clock = f"{local:%H:%M}"
-    if style == "time":
-        return clock
-    if style == "date":
-        return f"{local:%A} {local.day} {local:%B %Y}"
-    if style == "short":
-        return f"{local:%a} {local.day} {local:%b}, {clock}"
-    return f"{local:%A} {local.day} {local:%B %Y}, {clock}"
+    return format_local(moment, zone_name or viewer_zone(), style)
 
 
 def day_shift(moment: datetime, zone_name: str, reference_zone: str) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.extensions import db
-from lms.core.types import UTCDateTime, utcnow
+from lms.core.types import UTCDateTime, one_of, utcnow
 
 MAIL_STATES = ("pending", "sending", "sent", "logged", "failed")
 
@@ -15,7 +15,7 @@ MAIL_STATES = ("pending", "sending", "sent", "logged", "failed")
 class OutgoingMail(db.Model):
     __tablename__ = "lms_outgoing_mail"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'logged', 'failed')", name="status"),
+        CheckConstraint(one_of("status", MAIL_STATES), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -263,16 +263,7 @@ def set_finished(user: User, reading: Reading, finished: bool, now: datetime) ->
     log.info("reading %s marked %s by %s", reading.id, "finished" if finished else "unfinished", user.email)
 
 
-def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: datetime) -> Reflection:
-    """Save a draft or submit. A refused save raises DomainError and changes nothing.
-
-    Each submission after a request for revision is kept as a new version; edits made to a
-    submitted reflection before anyone reviewed it update that same version.
-    """
-    _require_learner(user, reading)
-    if not reading.has_reflection:
-        raise DomainError("This reading does not ask for a reflection.")
-    existing = db.session.scalar(_reflection_statement(), {"user_id": user.id, "reading_id": reading.id})
+def _require_changeable(existing: Reflection | None, reading: Reading, now: datetime) -> None:
     if existing is not None and existing.status == "reviewed":
         raise DomainError("Your reflection has been reviewed, so it can no longer be changed.")
     if existing is None or existing.status != "revision_requested":
@@ -280,8 +271,10 @@ def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: 
             raise DomainError("This reading is not open yet.")
         if reading.is_closed(now):
             raise DomainError("This reading has closed, so its reflection can no longer be changed.")
-    # A submitted reflection stays submitted: later edits update it rather than withdraw it.
-    submit = submit or (existing is not None and existing.status == "submitted")
+
+
+def _checked_body(reading: Reading, body: str, submit: bool) -> str:
+    """The text to save, tidied; refused when too long, or too short (or empty) to submit."""
     body = (body or "").replace("\r\n", "\n").strip()
     if len(body) > MAX_REFLECTION_CHARACTERS:
         raise DomainError(f"A reflection can be at most {MAX_REFLECTION_CHARACTERS:,} characters.", "body")
@@ -299,6 +292,23 @@ def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: 
         raise DomainError(
             f"Your reflection has {words} words; the most is {reading.max_words}.", field="body"
         )
+    return body
+
+
+def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: datetime) -> Reflection:
+    """Save a draft or submit. A refused save raises DomainError and changes nothing.
+
+    Each submission after a request for revision is kept as a new version; edits made to a
+    submitted reflection before anyone reviewed it update that same version.
+    """
+    _require_learner(user, reading)
+    if not reading.has_reflection:
+        raise DomainError("This reading does not ask for a reflection.")
+    existing = db.session.scalar(_reflection_statement(), {"user_id": user.id, "reading_id": reading.id})
+    _require_changeable(existing, reading, now)
+    # A submitted reflection stays submitted: later edits update it rather than withdraw it.
+    submit = submit or (existing is not None and existing.status == "submitted")
+    body = _checked_body(reading, body, submit)
     if existing is None:
         _insert_ignoring_duplicates(
             Reflection, user_id=user.id, reading_id=reading.id, body="", status="draft",

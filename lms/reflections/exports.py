@@ -6,7 +6,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from itertools import groupby
 
 from sqlalchemy import func, select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from lms.academies.models import Enrolment
 from lms.accounts.models import User
+from lms.core.dates import utc_stamp
 from lms.core.extensions import db
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion, count_words
@@ -53,10 +54,6 @@ def filename(academy_title: str, what: str, group: str, today: date) -> str:
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40].strip("-")
-
-
-def _utc(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
 
 
 def _words(status: str | None) -> str:
@@ -142,6 +139,6 @@ def reflection_rows(academy_id: int, group: str) -> Iterator[list]:
          feedback, decision, released_at, author_name) in db.session.execute(
             query.execution_options(yield_per=BATCH_SIZE)):
         yield [
-            name, email, group_name, title, _words(status), _utc(submitted_at), _utc(updated_at),
-            count_words(body), body or "", feedback or "", _words(decision), _utc(released_at), author_name or "",
+            name, email, group_name, title, _words(status), utc_stamp(submitted_at), utc_stamp(updated_at),
+            count_words(body), body or "", feedback or "", _words(decision), utc_stamp(released_at), author_name or "",
         ]

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.extensions import db
-from lms.core.types import UTCDateTime, utcnow
+from lms.core.types import UTCDateTime, one_of, utcnow
 
 _WORD = re.compile(r"\S+")
 
@@ -30,9 +30,7 @@ class Reflection(db.Model):
     __tablename__ = "lms_reflections"
     __table_args__ = (
         UniqueConstraint("user_id", "reading_id", name="uq_lms_reflections_user_reading"),
-        CheckConstraint(
-            "status IN ('draft', 'submitted', 'revision_requested', 'reviewed')", name="status"
-        ),
+        CheckConstraint(one_of("status", REFLECTION_STATES), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,9 +105,7 @@ class Feedback(db.Model):
     __tablename__ = "lms_feedback"
     __table_args__ = (
         UniqueConstraint("reflection_id", "reflection_version", name="uq_lms_feedback_reflection_version"),
-        CheckConstraint(
-            "decision IS NULL OR decision IN ('reviewed', 'revision_requested')", name="decision"
-        ),
+        CheckConstraint("decision IS NULL OR " + one_of("decision", FEEDBACK_DECISIONS), name="decision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,9 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from lms.academies.access import academy_groups
 from lms.academies.models import Academy, Enrolment
 from lms.accounts.models import User
 from lms.core.extensions import db
+from lms.core.pagination import clamp_page, page_count, page_numbers
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Reflection
 
@@ -174,18 +176,6 @@ class ProgressView:
 
 # --- loading: a fixed number of queries, plain columns -------------------------------------------
 
-def academy_groups(academy_id: int) -> list[str]:
-    """The academy's group names, learners' and facilitators' alike."""
-    return list(
-        db.session.scalars(
-            select(Enrolment.group_name)
-            .where(Enrolment.academy_id == academy_id, Enrolment.group_name != "")
-            .distinct()
-            .order_by(Enrolment.group_name)
-        )
-    )
-
-
 def choose_group(requested: str | None, own_group: str, groups: list[str]) -> str:
     """The group to show: the one asked for; when none was asked for, the facilitator's own.
 
@@ -248,6 +238,40 @@ def _reflections(academy_id: int, group: str) -> dict[tuple[int, int], str]:
 
 # --- the view --------------------------------------------------------------------------------
 
+def _sort_learners(
+    learners: list[Learner],
+    sort: str,
+    columns: list[Column],
+    progress: dict[tuple[int, int], bool],
+    reflections: dict[tuple[int, int], str],
+) -> None:
+    """By name; with "behind", those furthest behind first (equals stay in name order: a stable sort)."""
+
+    def behind(learner: Learner) -> int:
+        # Plain lookups rather than Cell objects: this runs for every learner and reading, not one page.
+        return sum(
+            behind_by(column, progress.get((learner.user_id, column.id), False),
+                      reflections.get((learner.user_id, column.id)))
+            for column in columns
+        )
+
+    # Names compared in Python, so the order is the same on every database.
+    learners.sort(key=lambda learner: (learner.name.casefold(), learner.email))
+    if sort == "behind":
+        learners.sort(key=behind, reverse=True)
+
+
+def _chart(
+    columns: list[Column],
+    learner_count: int,
+    progress: dict[tuple[int, int], bool],
+    reflections: dict[tuple[int, int], str],
+) -> list[ReadingSummary]:
+    finished = Counter(reading_id for (_, reading_id), done in progress.items() if done)
+    submitted = Counter(reading_id for (_, reading_id), status in reflections.items() if status != "draft")
+    return [ReadingSummary(c, learner_count, finished[c.id], submitted[c.id]) for c in columns]
+
+
 def progress_view(
     academy: Academy,
     now: datetime,
@@ -274,36 +298,20 @@ def progress_view(
         finished = progress.get((user_id, column.id))
         return Cell(column, finished is not None, bool(finished), reflections.get((user_id, column.id)))
 
-    def behind(learner: Learner) -> int:
-        # Plain lookups rather than Cell objects: this runs for every learner and reading, not one page.
-        return sum(
-            behind_by(column, progress.get((learner.user_id, column.id), False),
-                      reflections.get((learner.user_id, column.id)))
-            for column in columns
-        )
-
-    # Names compared in Python, so the order is the same on every database.
-    learners.sort(key=lambda learner: (learner.name.casefold(), learner.email))
-    if sort == "behind":
-        learners.sort(key=behind, reverse=True)  # a stable sort: equals stay in name order
-
-    pages = max(1, -(-len(learners) // PAGE_SIZE))
-    page = min(max(page, 1), pages)  # past the end shows the last page
+    _sort_learners(learners, sort, columns, progress, reflections)
+    pages = page_count(len(learners), PAGE_SIZE)
+    page = clamp_page(page, pages)  # past the end shows the last page
     start = (page - 1) * PAGE_SIZE
     rows = [
         LearnerRow(learner, [cell(learner.user_id, column) for column in columns])
         for learner in learners[start:start + PAGE_SIZE]
     ]
 
-    finished = Counter(reading_id for (_, reading_id), done in progress.items() if done)
-    submitted = Counter(reading_id for (_, reading_id), status in reflections.items() if status != "draft")
-    chart = [ReadingSummary(c, len(learners), finished[c.id], submitted[c.id]) for c in columns]
-
     return ProgressView(
         academy=academy,
         columns=columns,
         rows=rows,
-        chart=chart,
+        chart=_chart(columns, len(learners), progress, reflections),
         groups=groups,
         group=group,
         sort=sort,
@@ -311,16 +319,3 @@ def progress_view(
         pages=pages,
         learner_count=len(learners),
     )
-
-
-def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
-    """The page links to show: the first, the last and those near `page`; None marks a gap."""
-    shown = sorted({1, pages, *range(page - around, page + around + 1)} & set(range(1, pages + 1)))
-    numbers: list[int | None] = []
-    previous = 0
-    for number in shown:
-        if number - previous > 1:
-            numbers.append(None)
-        numbers.append(number)
-        previous = number
-    return numbers

@@ -10,13 +10,14 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from lms.academies.access import can_facilitate
+from lms.academies.access import academy_groups, can_facilitate
 from lms.academies.models import Academy, Enrolment
 from lms.accounts.models import User
 from lms.audit import services as audit
 from lms.core import mail
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db
+from lms.core.pagination import clamp_page, page_count
 from lms.notifications import outbox
 from lms.readings import outline
 from lms.readings.models import Reading
@@ -31,7 +32,6 @@ QUEUE_STATES = {
     "all": ("submitted", "revision_requested", "reviewed"),
 }
 PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
 MAX_FEEDBACK_CHARACTERS = 20_000
 
 
@@ -97,15 +97,15 @@ def review_queue(academy: Academy, reading_id: int | None, group: str, state: st
         .order_by(*_queue_order(states))
         .limit(PAGE_SIZE)
     )
-    # Far beyond any real list, and small enough for every database's OFFSET; past the end shows the last page.
-    page = min(max(page, 1), MAX_PAGE)
+    # Not db.paginate: it would count in a second query, and read only the first column of each row.
+    page = clamp_page(page)
     rows = db.session.execute(listed.offset((page - 1) * PAGE_SIZE)).all()
     if not rows and page > 1:  # past the end (the list got shorter, or a typed URL): show the last page
         total = db.session.scalar(select(func.count()).select_from(listed.limit(None).subquery()))
-        page = max(1, -(-total // PAGE_SIZE))
+        page = page_count(total, PAGE_SIZE)
         rows = db.session.execute(listed.offset((page - 1) * PAGE_SIZE)).all()
     total = rows[0][-1] if rows else 0
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = page_count(total, PAGE_SIZE)
     shared = outline.academy_outline(academy.id, academy.content_version, academy.created_at)
     return QueuePage(
         [QueueEntry(*row[:-1]) for row in rows], total, page, pages, academy_groups(academy.id),
@@ -119,17 +119,6 @@ def _queue_order(states: tuple[str, ...]) -> list:
     if len(states) > 1:
         order.insert(0, case((Reflection.status == "submitted", 0), else_=1))
     return order
-
-
-def academy_groups(academy_id: int) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(Enrolment.group_name)
-            .where(Enrolment.academy_id == academy_id, Enrolment.group_name != "")
-            .distinct()
-            .order_by(Enrolment.group_name)
-        )
-    )
 
 
 def load_for_review(user: User, reflection_id: int) -> Reflection:
@@ -192,6 +181,32 @@ class FeedbackConflict(DomainError):
 ACTIONS = ("draft", "reviewed", "revision_requested")
 
 
+def _refuse_unseen_changes(
+    reflection: Reflection, existing: Feedback | None, seen_edit_count: int | None, seen_version: str | None
+) -> None:
+    """Refuse a save based on an older page: feedback saved since, a changed reflection, one answered already."""
+    # Someone else's save since the page was opened comes first: show it rather than a bare refusal.
+    if existing is not None and (existing.is_released or seen_edit_count != existing.edit_count):
+        raise FeedbackConflict(existing)
+    if existing is None and seen_edit_count is not None:
+        raise FeedbackConflict(None)
+    if seen_version is not None and seen_version != version_stamp(reflection):
+        raise ReflectionChanged()
+    if reflection.status != "submitted":
+        raise DomainError("This reflection is not waiting for feedback (it may have been answered already).")
+
+
+def _checked_body(body: str, action: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if len(body) > MAX_FEEDBACK_CHARACTERS:
+        raise DomainError(f"Feedback can be at most {MAX_FEEDBACK_CHARACTERS:,} characters.", field="body")
+    if action == "revision_requested" and not body:
+        raise DomainError("Say what you would like the learner to change before asking for a revision.", field="body")
+    if action == "draft" and not body:
+        raise DomainError("Write some feedback before saving a draft.", field="body")
+    return body
+
+
 def save_feedback(
     reflection: Reflection,
     author: User,
@@ -209,22 +224,8 @@ def save_feedback(
     if action not in ACTIONS:
         raise DomainError("Choose what to do with the feedback.")
     existing = current_feedback(reflection)
-    # Someone else's save since the page was opened comes first: show it rather than a bare refusal.
-    if existing is not None and (existing.is_released or seen_edit_count != existing.edit_count):
-        raise FeedbackConflict(existing)
-    if existing is None and seen_edit_count is not None:
-        raise FeedbackConflict(None)
-    if seen_version is not None and seen_version != version_stamp(reflection):
-        raise ReflectionChanged()
-    if reflection.status != "submitted":
-        raise DomainError("This reflection is not waiting for feedback (it may have been answered already).")
-    body = (body or "").replace("\r\n", "\n").strip()
-    if len(body) > MAX_FEEDBACK_CHARACTERS:
-        raise DomainError(f"Feedback can be at most {MAX_FEEDBACK_CHARACTERS:,} characters.", field="body")
-    if action == "revision_requested" and not body:
-        raise DomainError("Say what you would like the learner to change before asking for a revision.", field="body")
-    if action == "draft" and not body:
-        raise DomainError("Write some feedback before saving a draft.", field="body")
+    _refuse_unseen_changes(reflection, existing, seen_edit_count, seen_version)
+    body = _checked_body(body, action)
 
     if existing is None:
         feedback = Feedback(

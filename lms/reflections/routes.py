@@ -1,7 +1,7 @@
 """Facilitators' pages (admins see them too): home, review queue, feedback, progress and CSV downloads."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 
-from lms.academies.access import facilitated_academy, own_group
+from lms.academies.access import academy_groups, facilitated_academy, own_group
 from lms.accounts.identity import current_person, login_required
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db
@@ -117,7 +117,7 @@ def _chosen_group(academy) -> str:
     return progress_service.choose_group(
         request.args.get("group"),
         own_group(current_person, academy.id),
-        progress_service.academy_groups(academy.id),
+        academy_groups(academy.id),
     )
 
 

@@ -1,0 +1,31 @@
+"""Dates and times as people read them: the one place a stored UTC instant becomes text."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from lms.core.timezones import zone
+
+
+def format_local(moment: datetime, zone_name: str, style: str = "long") -> str:
+    """`moment` as a clock and calendar in `zone_name` show it.
+
+    long   'Thursday 17 April 2025, 22:00'   date  'Thursday 17 April 2025'
+    short  'Thu 17 Apr, 22:00'               time  '22:00'
+    day    '17 April 2025' (certificates: the days of the sessions, the day of issue)
+    """
+    local = moment.astimezone(zone(zone_name))
+    clock = f"{local:%H:%M}"
+    if style == "time":
+        return clock
+    if style == "day":
+        return f"{local.day} {local:%B %Y}"
+    if style == "date":
+        return f"{local:%A} {local.day} {local:%B %Y}"
+    if style == "short":
+        return f"{local:%a} {local.day} {local:%b}, {clock}"
+    return f"{local:%A} {local.day} {local:%B %Y}, {clock}"
+
+
+def utc_stamp(moment: datetime | None) -> str:
+    """'2025-04-17T20:00:00Z': for files other programs read (CSV exports); "" for no time."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
