@@ -368,7 +368,7 @@ def _certificates(app, academy_id: int, user_ids: list[int], admin_id: int, base
     ])
     db.session.commit()
     try:
-        from lms.certificates import services as service
+        from lms.certificates import issuing
     except ImportError:
         service = None
     if service is not None:
@@ -378,10 +378,10 @@ def _certificates(app, academy_id: int, user_ids: list[int], admin_id: int, base
                 academy = db.session.get(Academy, academy_id)
                 admin = db.session.get(User, admin_id)
                 for uid in user_ids:
-                    certificate, _created = service.issue(academy, db.session.get(User, uid), admin)
+                    certificate, _created = issuing.issue(academy, db.session.get(User, uid), admin)
                     issued.append(certificate)
                 db.session.commit()
-            return issued[0].verification_code, issued[0].id, "issued through lms.certificates.services.issue"
+            return issued[0].verification_code, issued[0].id, "issued through lms.certificates.issuing.issue"
         except Exception as error:  # noqa: BLE001 - any failure falls back to plain rows
             db.session.rollback()
             log(f"certificates could not be issued through the service ({error}); inserting rows directly")
@@ -406,15 +406,15 @@ def certificate_html(app, seeded: Seeded, base_url: str) -> tuple[str, str]:
     with app.test_request_context("/", base_url=base_url):
         try:
             from lms.academies.models import Academy
-            from lms.certificates import services as service
+            from lms.certificates import rendering
             from lms.certificates.models import Certificate
 
             if seeded.certificate_id is not None:
                 certificate = db.session.get(Certificate, seeded.certificate_id)
                 academy = db.session.get(Academy, certificate.academy_id)
-                html = service.certificate_html(certificate, academy.signatory_list, academy.home_timezone)
+                html = rendering.certificate_html(certificate, academy.signatory_list, academy.home_timezone)
                 db.session.remove()
-                return html, "the app's certificate (lms.certificates.services.certificate_html)"
+                return html, "the app's certificate (lms.certificates.rendering.certificate_html)"
         except ImportError:
             pass
         db.session.remove()

@@ -12,13 +12,13 @@ from lms.core.exceptions import DomainError
 def issue_certificates(academy_id, dry_run):
     """Issue certificates to every eligible learner who has none yet (the same as the admin page's button)."""
     from lms.academies.models import Academy
-    from lms.certificates import services as certificates
+    from lms.certificates import issuing
     from lms.core.extensions import db
 
     academy = db.session.get(Academy, academy_id)
     if academy is None:
         raise click.ClickException(f"No academy has the id {academy_id}.")
-    people = certificates.to_issue(academy)
+    people = issuing.to_issue(academy)
     if not people:
         click.echo(f"Nobody in {academy.title} is waiting for a certificate.")
         return
@@ -29,7 +29,7 @@ def issue_certificates(academy_id, dry_run):
         return
     try:
         with click.progressbar(people, label=f"Issuing {len(people)} certificates") as bar:
-            result = certificates.issue_all(academy, None, bar)
+            result = issuing.issue_all(academy, None, bar)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"{len(result.issued)} issued, {len(result.already)} already had one, {len(result.problems)} refused.")

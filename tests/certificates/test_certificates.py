@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEvent
-from lms.certificates import services as certificates
+from lms.certificates import rendering, verification
 from lms.certificates.models import Certificate
 from lms.core import pdf
 from lms.core.extensions import db
@@ -119,7 +119,7 @@ def test_two_issues_at_the_same_moment_make_one_certificate(admin, academy, monk
         with db.engine.begin() as connection:
             connection.execute(Certificate.__table__.insert().values(
                 academy_id=academy.id, user_id=ingrid.id, number=f"LA-{academy.id}-0009",
-                verification_code=certificates.new_code(), name_as_printed="Ingrid Solberg",
+                verification_code=verification.new_code(), name_as_printed="Ingrid Solberg",
                 academy_title=academy.title, organiser="", session_dates=DATES, issued_at=utcnow(),
                 status="valid", status_reason="", pdf_sha256="",
             ))
@@ -242,7 +242,7 @@ def test_every_value_is_escaped(app, admin, academy):
     for user in (scripted, quoted):
         certificate = by_user[user.id]
         with app.test_request_context():
-            html = certificates.certificate_html(certificate, academy.signatory_list, academy.home_timezone)
+            html = rendering.certificate_html(certificate, academy.signatory_list, academy.home_timezone)
         assert user.full_name not in html
         assert "<b>" not in html and "<script>" not in html and "<i>" not in html
         assert verify_text_present(certificate.pdf, user.full_name, "Mentoring <i>& more</i>", "<b>Boss</b>") == []
@@ -332,7 +332,7 @@ def test_a_learner_cannot_download_someone_elses_certificate(admin, academy, mak
 def _stored_certificate(academy, user, number, status="valid", name=None):
     document = f"%PDF-1.4 certificate {number}".encode()
     certificate = Certificate(
-        academy_id=academy.id, user_id=user.id, number=number, verification_code=certificates.new_code(),
+        academy_id=academy.id, user_id=user.id, number=number, verification_code=verification.new_code(),
         name_as_printed=name or user.full_name, academy_title=academy.title, organiser="", session_dates=DATES,
         status=status, status_reason="", pdf=document, pdf_sha256=hashlib.sha256(document).hexdigest(),
     )

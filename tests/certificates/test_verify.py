@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lms.certificates import services as certificates
+from lms.certificates import rendering, verification
 from lms.certificates.models import Certificate
 from lms.core.extensions import db, limiter
 from lms.core.pdf import verify_text_present
@@ -38,9 +38,9 @@ def certificate_for(academy, user, status="valid", reason="", number=None) -> Ce
     """A certificate row as issuing stores it (the check page reads no PDF, so none is rendered here)."""
     certificate = Certificate(
         academy_id=academy.id, user_id=user.id, number=number or f"LA-{academy.id}-0001",
-        verification_code=certificates.new_code(), name_as_printed=user.full_name,
+        verification_code=verification.new_code(), name_as_printed=user.full_name,
         academy_title=academy.title, organiser=academy.organiser,
-        session_dates=certificates.session_dates_text(academy),
+        session_dates=rendering.session_dates_text(academy),
         issued_at=datetime(2025, 5, 3, 15, 0, tzinfo=UTC), status=status, status_reason=reason,
         pdf=b"%PDF-1.4", pdf_sha256="",
     )
@@ -122,7 +122,7 @@ def test_codes_are_accepted_with_dashes_spaces_and_any_case(browser, academy, le
 
 
 def test_codes_have_at_least_128_random_bits():
-    codes = {certificates.new_code() for _ in range(200)}
+    codes = {verification.new_code() for _ in range(200)}
 
     assert len(codes) == 200
     assert all(re.fullmatch(r"[A-Z2-7]{32}", code) for code in codes)  # 32 base32 characters = 160 bits
