@@ -59,7 +59,7 @@ def _show_preview(live_session, preview, file_timezone: str, accept_likely: bool
         click.echo(f"  WARNING: {warning}")
     decisions = {}
     for line in preview.lines:
-        who = line.person.full_name if line.person else "(no match)"
+        who = line.person.full_name if line.person and line.kind != "none" else "(no match)"
         note = NOTES.get(line.kind, "")
         click.echo(f"  {line.display_name:<32} -> {who:<28} {line.minutes:6.1f} min  {line.outcome}{note}")
         if line.kind == "likely":

@@ -13,7 +13,15 @@ from sqlalchemy.orm import selectinload
 from lms.academies.models import Enrolment, LiveSession
 from lms.accounts.models import User
 from lms.attendance.models import ATTENDANCE_STATES, Attendance, AttendanceChange, AttendanceImport
-from lms.attendance.reports import MatchedAttendee, Person, match_rows, merge_minutes, outcome, parse_report
+from lms.attendance.reports import (
+    AttendanceFileError,
+    MatchedAttendee,
+    Person,
+    match_rows,
+    merge_minutes,
+    outcome,
+    parse_report,
+)
 from lms.audit import services as audit
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
@@ -150,8 +158,10 @@ class PreviewLine:
     """One person (or one unknown participant) from the report, with what the import would record."""
 
     key: str
-    kind: str  # "email", "name", "likely", "none", "facilitator"
-    person: User | None
+    kind: str  # "email" (sure), "likely" or "none" (a person decides), "facilitator" (not recorded)
+    reason: str  # why it matched, or why a person must decide (reports.REASONS)
+    person: User | None  # who it is (email), probably is (likely), or the suggestion (none)
+    candidates: list[User]  # offered first to whoever decides
     display_name: str
     email: str
     minutes: float
@@ -178,7 +188,7 @@ class ImportPreview:
 
     @property
     def sure(self) -> list[PreviewLine]:
-        return [line for line in self.lines if line.kind in ("email", "name")]
+        return [line for line in self.lines if line.kind == "email"]
 
     @property
     def to_decide(self) -> list[PreviewLine]:
@@ -196,32 +206,30 @@ def _line_key(attendee) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def _facilitator_emails(academy_id: int) -> set[str]:
-    return set(
-        db.session.scalars(
-            select(User.email)
-            .join(Enrolment, Enrolment.user_id == User.id)
-            .where(Enrolment.academy_id == academy_id, Enrolment.role == "facilitator")
-        )
-    )
+def _people(academy_id: int) -> list[tuple[User, str]]:
+    """Everyone a report row may be: the academy's learners and facilitators, with their role."""
+    return db.session.execute(
+        select(User, Enrolment.role)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.academy_id == academy_id, Enrolment.role.in_(("learner", "facilitator")))
+        .order_by(User.full_name, User.id)
+    ).all()
 
 
 def _preview_lines(
-    live_session: LiveSession, attendees: list[MatchedAttendee], learners_by_id: dict[int, User]
+    live_session: LiveSession, attendees: list[MatchedAttendee], people_by_id: dict[int, User]
 ) -> list[PreviewLine]:
     """One line per person in the report: who they seem to be, their minutes in the session, the outcome."""
-    facilitator_emails = _facilitator_emails(live_session.academy_id)
     share = live_session.academy.attendance_share / 100
     lines = []
     for attendee in attendees:
         intervals = [(row.joined_at, row.left_at) for row in attendee.rows]
         minutes = merge_minutes(intervals, live_session.starts_at, live_session.ends_at)
-        kind = attendee.kind
-        if kind == "none" and attendee.email in facilitator_emails:
-            kind = "facilitator"
         lines.append(
             PreviewLine(
-                key=_line_key(attendee), kind=kind, person=learners_by_id.get(attendee.person_id),
+                key=_line_key(attendee), kind=attendee.kind, reason=attendee.reason,
+                person=people_by_id.get(attendee.person_id),
+                candidates=[people_by_id[person_id] for person_id in attendee.candidates],
                 display_name=attendee.display_name, email=attendee.email, minutes=round(minutes, 1),
                 outcome=outcome(minutes, live_session.duration_minutes, share),
                 lines=[row.line for row in attendee.rows], intervals=intervals,
@@ -235,12 +243,18 @@ def preview_import(live_session: LiveSession, data: bytes, file_timezone: str) -
     if not is_valid_zone(file_timezone):
         raise DomainError("Choose the time zone the report's times are in.", field="file_timezone")
     report = parse_report(data, file_timezone)
+    if all(row.is_host for row in report.rows):
+        raise AttendanceFileError(
+            "This report lists only the meeting's host, no participants. Saving it would mark every learner "
+            "absent, so it was not read. Check that it is the report of the right meeting."
+        )
     academy = live_session.academy
-    learners = [user for user, _ in learners_of(academy.id)]
-    attendees = match_rows(report.rows, [Person(u.id, u.full_name, u.email) for u in learners])
-    lines = _preview_lines(live_session, attendees, {user.id: user for user in learners})
+    people = _people(academy.id)
+    learners = [user for user, role in people if role == "learner"]
+    attendees = match_rows(report.rows, [Person(user.id, user.full_name, user.email, role) for user, role in people])
+    lines = _preview_lines(live_session, attendees, {user.id: user for user, _ in people})
     start, end = live_session.starts_at, live_session.ends_at
-    seen = {line.person.id for line in lines if line.person is not None}
+    seen = {line.person.id for line in lines if line.person is not None and line.kind in ("email", "likely")}
     warnings = []
     if report.rows and not any(end > row.joined_at and row.left_at > start for row in report.rows):
         warnings.append(
