@@ -1,4 +1,5 @@
 """The attendance command: `flask lms import-attendance`, the report import without the web pages."""
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from lms.attendance import services as attendance
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 
+# Exit codes (README.md): 0 saved or nothing to do, 1 refused (see the message), 2 a wrong option,
+# 4 the file may not be this session's report (--import-anyway).
+EXIT_BLOCKED = 4
+
 NOTES = {"likely": " likely, needs confirming", "none": " unmatched", "facilitator": " facilitator"}
 
 
@@ -20,10 +25,12 @@ NOTES = {"likely": " likely, needs confirming", "none": " unmatched", "facilitat
               help="A Zoom participants export or a Teams attendance report.")
 @click.option("--timezone", "file_timezone", help="The time zone of the file's times [the academy's home zone].")
 @click.option("--accept-likely", is_flag=True, help="Accept matches by name alone (otherwise they are ignored).")
+@click.option("--import-anyway", is_flag=True,
+              help="Save even when the file may not be this session's report (its title, date or times say so).")
 @click.option("--yes", is_flag=True, help="Save without asking.")
 @click.option("--by", "by_email", help="The admin the changes are recorded for [the first admin].")
 @with_appcontext
-def import_attendance(session_id, path, file_timezone, accept_likely, yes, by_email):
+def import_attendance(session_id, path, file_timezone, accept_likely, import_anyway, yes, by_email):
     """Import attendance for one live session, showing what it would record first."""
     live_session = db.session.get(LiveSession, session_id)
     if live_session is None:
@@ -38,13 +45,18 @@ def import_attendance(session_id, path, file_timezone, accept_likely, yes, by_em
     if preview.earlier_import is not None:
         click.echo("This file was already imported for this session; nothing to do.")
         return
+    if preview.blocks and not import_anyway:
+        click.echo(f"Not saved: this file may not be the report of {live_session.title} (see the warnings above). "
+                   "If you have checked that it is, run the command again with --import-anyway.", err=True)
+        sys.exit(EXIT_BLOCKED)
     if not yes and not click.confirm("Save this attendance?"):
         click.echo("Nothing saved.")
         return
     admin = _recording_admin(by_email)
     try:
         result = attendance.apply_import(
-            live_session, data, file_timezone, decisions, admin, datetime.now(UTC), Path(path).name
+            live_session, data, file_timezone, decisions, admin, datetime.now(UTC), Path(path).name,
+            import_anyway=import_anyway,
         )
     except DomainError as error:
         raise click.ClickException(f"Nothing saved: {error.message}") from None
@@ -55,8 +67,8 @@ def import_attendance(session_id, path, file_timezone, accept_likely, yes, by_em
 def _show_preview(live_session, preview, file_timezone: str, accept_likely: bool) -> dict[str, int | None]:
     """Print what the import would record; return the decisions for the lines that need one."""
     click.echo(f"{preview.platform} report for {live_session.title}, times read as {file_timezone}:")
-    for warning in preview.warnings:
-        click.echo(f"  WARNING: {warning}")
+    for block in preview.blocks:
+        click.echo(f"  WARNING: {block.text}")
     decisions = {}
     for line in preview.lines:
         who = line.person.full_name if line.person and line.kind != "none" else "(no match)"

@@ -42,6 +42,7 @@ class JoinRow:
 class AttendanceReport:
     platform: str  # "zoom" or "teams"
     meeting_title: str  # "" when the file does not say
+    meeting_start: datetime | None  # aware, UTC; None when the file does not say
     rows: list[JoinRow]
 
 
@@ -70,7 +71,8 @@ def parse_report(data: bytes, file_timezone: str) -> AttendanceReport:
     is_teams = "first join" in header_keys or any(_is_section_heading(cells) for _, cells in rows)
     return AttendanceReport(
         platform="teams" if is_teams else "zoom",
-        meeting_title=_meeting_title(rows[:header_index]),
+        meeting_title=_meeting_value(rows[:header_index], "meeting title", "title", "topic"),
+        meeting_start=_meeting_start(rows[:header_index], zone, day_first),
         rows=join_rows,
     )
 
@@ -208,18 +210,28 @@ def _preview(rows: list[tuple[int, list[str]]]) -> str:
     return "(nothing readable)"
 
 
-def _meeting_title(rows: list[tuple[int, list[str]]]) -> str:
-    """The title from Teams' summary ("Meeting title", value) or Zoom's meeting block ("Topic" column)."""
+def _meeting_value(rows: list[tuple[int, list[str]]], *names: str) -> str:
+    """A value of the meeting itself: from Teams' summary ("Meeting title", value) or Zoom's meeting
+    block (a header row, such as "Topic", over a row of values); "" when the file does not say."""
     for index, (_, cells) in enumerate(rows):
         keys = [_key(cell) for cell in cells]
-        if len(cells) >= 2 and keys[0] in ("meeting title", "title"):
+        if len(cells) >= 2 and keys[0] in names:
             return cells[1]
-        if "topic" in keys and index + 1 < len(rows):
-            values = rows[index + 1][1]
-            position = keys.index("topic")
-            if position < len(values):
-                return values[position]
+        for name in names:
+            if name in keys and index + 1 < len(rows):
+                values = rows[index + 1][1]
+                if keys.index(name) < len(values):
+                    return values[keys.index(name)]
     return ""
+
+
+def _meeting_start(rows: list[tuple[int, list[str]]], zone: ZoneInfo, day_first: bool) -> datetime | None:
+    """When the meeting started, if the file says so in a way this importer can read."""
+    written = _meeting_value(rows, "start time", "meeting start time")
+    moment = _datetime_from_text(written, day_first) if written else None
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
 _MARKER = re.compile(r"\s*\((host|co-host|guest)\)\s*$", re.IGNORECASE)

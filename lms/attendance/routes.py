@@ -160,7 +160,8 @@ def confirm_import(session_id):
             decisions[name.removeprefix("decision-")] = int(value) if value != "ignore" else None
     try:
         result = attendance.apply_import(
-            live_session, data, file_timezone, decisions, current_person, now(), request.form.get("filename", "")
+            live_session, data, file_timezone, decisions, current_person, now(), request.form.get("filename", ""),
+            import_anyway=request.form.get("import_anyway") == "yes",
         )
     except DomainError as error:
         db.session.rollback()

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.academies.models import Enrolment, LiveSession
 from lms.accounts.models import User
+from lms.attendance import checks
 from lms.attendance.models import ATTENDANCE_STATES, Attendance, AttendanceChange, AttendanceImport
 from lms.attendance.reports import (
     AttendanceFileError,
@@ -183,7 +185,7 @@ class ImportPreview:
     lines: list[PreviewLine]
     not_in_report: list[User]
     learners: list[User]
-    warnings: list[str]
+    blocks: list[checks.Block]  # reasons to think the file is not this session's: saving needs "import anyway"
     earlier_import: AttendanceImport | None
 
     @property
@@ -253,14 +255,7 @@ def preview_import(live_session: LiveSession, data: bytes, file_timezone: str) -
     learners = [user for user, role in people if role == "learner"]
     attendees = match_rows(report.rows, [Person(user.id, user.full_name, user.email, role) for user, role in people])
     lines = _preview_lines(live_session, attendees, {user.id: user for user, _ in people})
-    start, end = live_session.starts_at, live_session.ends_at
     seen = {line.person.id for line in lines if line.person is not None and line.kind in ("email", "likely")}
-    warnings = []
-    if report.rows and not any(end > row.joined_at and row.left_at > start for row in report.rows):
-        warnings.append(
-            "No one in this file was connected during the session's scheduled time. Check that the file "
-            "is for this session and that its time zone is right."
-        )
     file_sha256 = hashlib.sha256(data).hexdigest()
     earlier = db.session.scalar(
         select(AttendanceImport).where(
@@ -273,7 +268,44 @@ def preview_import(live_session: LiveSession, data: bytes, file_timezone: str) -
         platform=report.platform, meeting_title=report.meeting_title, file_sha256=file_sha256,
         file_timezone=file_timezone, lines=lines,
         not_in_report=[user for user in learners if user.id not in seen],
-        learners=learners, warnings=warnings, earlier_import=earlier,
+        learners=learners, blocks=_blocks(live_session, report, lines, learners, file_timezone),
+        earlier_import=earlier,
+    )
+
+
+def _blocks(live_session: LiveSession, report, lines: list[PreviewLine], learners: list[User],
+            file_timezone: str) -> list[checks.Block]:
+    """Reasons to think the file is not this session's report (checks.py)."""
+    academy = live_session.academy
+    zones_by_use = Counter(user.timezone for user in learners if user.timezone)
+    return checks.check_report(
+        title=report.meeting_title,
+        meeting_start=report.meeting_start,
+        people=[line.intervals for line in lines if line.kind != "facilitator"],
+        everyone=[(row.joined_at, row.left_at) for row in report.rows if not row.is_host],
+        live_session=live_session,
+        usual_present=checks.usual_present(_present_counts(live_session)),
+        file_timezone=file_timezone,
+        likely_zones=[academy.home_timezone, *academy.reference_zone_list,
+                      *(zone for zone, _ in zones_by_use.most_common())],
+        display_zone=academy.home_timezone,
+    )
+
+
+def _present_counts(live_session: LiveSession) -> list[int]:
+    """How many learners are recorded present at each of the academy's other sessions."""
+    return list(
+        db.session.scalars(
+            select(func.count())
+            .select_from(Attendance)
+            .join(LiveSession, LiveSession.id == Attendance.live_session_id)
+            .where(
+                LiveSession.academy_id == live_session.academy_id,
+                LiveSession.id != live_session.id,
+                Attendance.status == "present",
+            )
+            .group_by(Attendance.live_session_id)
+        )
     )
 
 
@@ -344,18 +376,26 @@ def apply_import(
     by: User,
     now: datetime,
     filename: str = "",
+    import_anyway: bool = False,
 ) -> ImportResult:
     """Save a previewed report, all or nothing.
 
     `decisions` maps each line needing a decision (likely or unmatched) to a learner's id, or None
     to ignore it; every such line must have one. Learners not in the report are recorded absent,
-    except that an excuse already recorded is kept. The same file twice changes nothing.
+    except that an excuse already recorded is kept. The same file twice changes nothing. A file that
+    may not be this session's (preview.blocks) is saved only with `import_anyway`, the admin's
+    explicit "I have checked".
     The caller commits; when another request saved the same file first, the session is rolled back.
     """
     _require_started(live_session, now)
     preview = preview_import(live_session, data, file_timezone)
     if preview.earlier_import is not None:
         return ImportResult(0, True, {})
+    if preview.blocks and not import_anyway:
+        raise DomainError(
+            f"This file may not be the report of “{live_session.title}”: {preview.blocks[0].text} If you have "
+            "checked that it is, tick “I have checked: import anyway” and save again."
+        )
     intervals = _stays_by_learner(preview, decisions)
     outcomes, changed = _record_outcomes(live_session, intervals, preview.platform, by, now)
     db.session.add(
@@ -367,7 +407,8 @@ def apply_import(
     )
     audit.record(
         by, "attendance.import", f"live session {live_session.id}",
-        f"{preview.platform} report {preview.file_sha256[:12]}, {changed} changes",
+        f"{preview.platform} report {preview.file_sha256[:12]}, {changed} changes"
+        + (f"; imported anyway ({', '.join(block.code for block in preview.blocks)})" if preview.blocks else ""),
     )
     try:
         db.session.flush()

@@ -549,28 +549,26 @@ def test_previewing_without_a_file_asks_for_one(browser, admin, cohort):
     assert nothing_saved()
 
 
-def test_the_wrong_time_zone_is_warned_about_in_the_preview(browser, admin, cohort):
+def test_the_wrong_time_zone_blocks_the_preview_and_names_the_zone_that_fits(browser, admin, cohort):
     response = upload(browser, cohort.one, ZOOM, file_timezone="Asia/Tokyo")
 
     assert response.status_code == 200
     page = text_of(response)
-    assert ("No one in this file was connected during the session's scheduled time. Check that the file is for "
-            "this session and that its time zone is right.") in page
+    assert ("No one in this file was connected during the session's scheduled time (10:00–11:30 New York time, "
+            "Thursday 17 April 2025). Check that the file is for this session and that its time zone is right.") in page
+    assert ("With the file's times read as Tokyo time (Asia/Tokyo), most of the time people were connected falls "
+            "13 hours before the session's scheduled time. They fit the session in New York time (America/New_York)"
+            ) in page
+    # Read in Tokyo, the meeting seems to start the day before; once the zone is right, the day is right.
+    assert "The meeting in the report started on" not in page
     assert "times read as Asia/Tokyo" in page
     assert {row[2:] for row in matched(response).values()} == {("0.0", "Absent")}
     assert nothing_saved()
 
 
-def test_the_report_of_another_session_is_warned_about(browser, admin, cohort):
-    response = upload(browser, cohort.one, TEAMS)
-
-    assert response.status_code == 200
-    assert "No one in this file was connected during the session's scheduled time." in text_of(response)
-
-
 def test_after_an_import_in_the_wrong_time_zone_the_right_one_can_still_be_imported(browser, admin, cohort):
     wrong = upload(browser, cohort.one, ZOOM, file_timezone="Asia/Tokyo")
-    confirm(browser, cohort.one, wrong, {decision_for(wrong, "Aisha's iPhone"): "ignore"})
+    confirm(browser, cohort.one, wrong, {decision_for(wrong, "Aisha's iPhone"): "ignore", "import_anyway": "yes"})
     assert saved(cohort.one)[INGRID] == ("absent", 0, "zoom")
 
     right = upload(browser, cohort.one, ZOOM)
@@ -808,9 +806,11 @@ def test_the_command_saves_nothing_when_the_answer_is_no(runner, cohort):
 def test_the_command_reads_the_file_in_the_time_zone_given(runner, cohort):
     result = runner.invoke(args=import_command(cohort.one, ZOOM, "--timezone", "Asia/Tokyo"), input="n\n")
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output
     assert "times read as Asia/Tokyo" in result.output
-    assert "WARNING: No one in this file was connected during the session's scheduled time." in result.output
+    assert "WARNING: No one in this file was connected during the session's scheduled time" in result.output
+    assert "They fit the session in New York time (America/New_York)" in result.output
+    assert "Not saved: this file may not be the report of Session One" in result.output
     assert nothing_saved()
 
 
