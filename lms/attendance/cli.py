@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from lms.academies.models import LiveSession
 from lms.accounts.models import User
-from lms.attendance import services as attendance
+from lms.attendance import importing
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 
@@ -16,6 +16,7 @@ from lms.core.extensions import db
 # 4 the file may not be this session's report (--import-anyway).
 EXIT_BLOCKED = 4
 
+NOTHING_TO_SAVE = "Nothing to save: the attendance in this file is already recorded for this session."
 NOTES = {"likely": " likely, needs confirming", "none": " unmatched", "facilitator": " facilitator"}
 
 
@@ -38,12 +39,12 @@ def import_attendance(session_id, path, file_timezone, accept_likely, import_any
     data = Path(path).read_bytes()
     file_timezone = file_timezone or live_session.academy.home_timezone
     try:
-        preview = attendance.preview_import(live_session, data, file_timezone)
+        preview = importing.preview_import(live_session, data, file_timezone)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     decisions = _show_preview(live_session, preview, file_timezone, accept_likely)
-    if preview.earlier_import is not None:
-        click.echo("This file was already imported for this session; nothing to do.")
+    if preview.nothing_to_save:
+        click.echo(NOTHING_TO_SAVE)
         return
     if preview.blocks and not import_anyway:
         click.echo(f"Not saved: this file may not be the report of {live_session.title} (see the warnings above). "
@@ -54,13 +55,16 @@ def import_attendance(session_id, path, file_timezone, accept_likely, import_any
         return
     admin = _recording_admin(by_email)
     try:
-        result = attendance.apply_import(
+        result = importing.apply_import(
             live_session, data, file_timezone, decisions, admin, datetime.now(UTC), Path(path).name,
             import_anyway=import_anyway,
         )
     except DomainError as error:
         raise click.ClickException(f"Nothing saved: {error.message}") from None
     db.session.commit()
+    if result.state == "unchanged":
+        click.echo(NOTHING_TO_SAVE)
+        return
     click.echo(f"Saved: {result.changed} change(s) recorded in the name of {admin.email}.")
 
 

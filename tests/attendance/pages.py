@@ -39,8 +39,9 @@ def changes(live_session: LiveSession) -> list[AttendanceChange]:
 
 
 def nothing_saved() -> bool:
+    """No attendance and no change recorded, and no import saved (a preview may be waiting)."""
     db.session.expire_all()
-    return count(Attendance) == 0 and count(AttendanceChange) == 0 and count(AttendanceImport) == 0
+    return count(Attendance) == 0 and count(AttendanceChange) == 0 and not saved_imports()
 
 
 def selected_status(page: str, user_id: int) -> str:
@@ -79,7 +80,7 @@ class Controls(HTMLParser):
 
 
 def upload(browser, live_session, data: bytes | Path, file_timezone: str = ZONE, filename: str | None = None):
-    """Send a report to the preview, as the form on the attendance page does."""
+    """Send a report as the form on the attendance page does, and follow on to its preview."""
     if isinstance(data, Path):
         filename = filename or data.name
         data = data.read_bytes()
@@ -87,18 +88,25 @@ def upload(browser, live_session, data: bytes | Path, file_timezone: str = ZONE,
     return browser.post(
         f"{grid_url(live_session)}/import",
         {"report": (BytesIO(data), filename or "report.csv"), "file_timezone": file_timezone},
-        content_type="multipart/form-data",
+        content_type="multipart/form-data", follow_redirects=True,
     )
 
 
 def hidden_fields(response) -> dict[str, str]:
     page = html(response)
     fields = {}
-    for name in ("file_b64", "file_timezone", "filename"):
+    for name in ("file_timezone", "file_sha256"):
         found = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', page)
         assert found, f"the preview has no {name} field"
         fields[name] = unescape(found.group(1))
     return fields
+
+
+def save_url(response) -> str:
+    """Where the preview's "Save this attendance" form goes: the staged import's own address."""
+    found = re.search(r'<form method="post" action="([^"]*/attendance/imports/\d+)" class="form">', html(response))
+    assert found, "the page has no preview form"
+    return unescape(found.group(1))
 
 
 def decision_keys(response) -> dict[str, str]:
@@ -124,7 +132,15 @@ def matched(response) -> dict[str, tuple[str, str, str, str]]:
 
 def confirm(browser, live_session, preview, decisions: dict[str, str] | None = None, **overrides):
     form = {**hidden_fields(preview), **(decisions or {}), **overrides}
-    return browser.post(f"{grid_url(live_session)}/import/confirm", form)
+    return browser.post(save_url(preview), form)
+
+
+def saved_imports() -> list[AttendanceImport]:
+    """The imports saved (or undone), not the previews waiting."""
+    db.session.expire_all()
+    return db.session.scalars(
+        select(AttendanceImport).where(AttendanceImport.state != "previewed").order_by(AttendanceImport.id)
+    ).all()
 
 
 def flashed(response) -> list[str]:

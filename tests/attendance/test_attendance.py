@@ -1,7 +1,6 @@
 """Attendance through the admin pages and the CLI: the grid, bulk marking, and Zoom and Teams report imports."""
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import re
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 
 from lms.academies.models import LiveSession
 from lms.accounts.models import User
-from lms.attendance import services as attendance_service
+from lms.attendance import importing
 from lms.attendance.models import Attendance, AttendanceImport
 from lms.core.extensions import db
 from lms.core.types import utcnow
@@ -35,7 +34,9 @@ from tests.attendance.pages import (
     minutes_value,
     nothing_saved,
     report_error,
+    save_url,
     saved,
+    saved_imports,
     selected_status,
     upload,
 )
@@ -380,8 +381,9 @@ def test_confirming_with_the_iphone_ignored_saves_everyone_at_once(browser, admi
     assert all(change.source == "zoom" and change.changed_by_id == admin.id for change in recorded)
     assert all(before - timedelta(seconds=1) <= change.changed_at <= after + timedelta(seconds=1)
                for change in recorded)
-    db.session.expire_all()
-    (imported,) = db.session.scalars(select(AttendanceImport)).all()
+    (imported,) = saved_imports()
+    assert imported.state == "saved"
+    assert imported.file_data is None  # the report itself is not kept once saved
     assert imported.live_session_id == cohort.one.id
     assert imported.platform == "zoom"
     assert imported.filename == "zoom-participants-session-one.csv"
@@ -395,16 +397,17 @@ def test_confirming_with_the_iphone_ignored_saves_everyone_at_once(browser, admi
     assert minutes_value(html(grid), cohort.id(MARCUS)) == "84"
     assert f"{MARCUS} not recorded → present (84 min), by Ada Admin from a Zoom report" in text_of(grid)
 
-    # The same file again: the preview says so, and confirming it changes nothing.
+    # The same file again: compared with what is recorded now, it changes nothing.
     again = upload(browser, cohort.one, ZOOM)
-    assert "This file was already imported for this session" in text_of(again)
+    assert ("Saving changes what is recorded now for 0 learners (0 to present, 0 to absent), before the rows you "
+            "decide below.") in text_of(again)
     response = confirm(browser, cohort.one, again, {decision_for(again, "Aisha's iPhone"): "ignore"})
     assert response.status_code == 302
-    assert "This file was already imported for this session; nothing changed." in flashed(
+    assert "Nothing to save: the attendance in this file is already recorded for this session." in flashed(
         browser.get(grid_url(cohort.one))
     )
     assert len(changes(cohort.one)) == 6
-    assert count(AttendanceImport) == 1
+    assert len(saved_imports()) == 1
 
 
 def test_resolving_the_iphone_as_aisha_records_her_fifteen_minutes_absent(browser, admin, cohort):
@@ -452,7 +455,7 @@ def test_a_report_does_not_undo_a_present_recorded_by_hand():
         f"Marcus Boudreaux,{on_zoom.email},{start:{fmt}},{start + timedelta(minutes=90):{fmt}},90,No\n"
     ).encode()
 
-    attendance.apply_import(session, report, "UTC", {}, admin, utcnow())
+    importing.apply_import(session, report, "UTC", {}, admin, utcnow())
 
     saved = {row.user_id: (row.status, row.source) for row in db.session.scalars(select(Attendance))}
     assert saved == {dial_in.id: ("present", "manual"), on_zoom.id: ("present", "zoom")}
@@ -497,8 +500,7 @@ def test_the_teams_report_needs_aisha_confirmed_and_keeps_an_excuse(browser, adm
         EXTRA: ("absent", 0),
     }
     assert state[AISHA][2] == "teams"
-    db.session.expire_all()
-    (imported,) = db.session.scalars(select(AttendanceImport)).all()
+    (imported,) = saved_imports()
     # Six learners; Wei Ling's excuse is left as it was, so five are recorded from the report.
     assert (imported.platform, imported.live_session_id, imported.people_recorded) == ("teams", cohort.two.id, 5)
     assert saved(cohort.one) == {}  # the other session is untouched
@@ -578,16 +580,11 @@ def test_after_an_import_in_the_wrong_time_zone_the_right_one_can_still_be_impor
     assert saved(cohort.one)[INGRID] == ("present", 90, "zoom")
 
 
-@pytest.mark.parametrize("tampered", ["file", "time zone"])
-def test_a_confirm_with_an_unreadable_file_or_zone_is_refused_not_a_crash(browser, admin, cohort, tampered):
+def test_a_save_with_an_unreadable_zone_is_refused_not_a_crash(browser, admin, cohort):
     preview = upload(browser, cohort.one, ZOOM)
-    overrides = (
-        {"file_b64": base64.b64encode(ROSTER.read_bytes()).decode()} if tampered == "file"
-        else {"file_timezone": "Mars/Olympus_Mons"}
-    )
 
     response = confirm(browser, cohort.one, preview, {decision_for(preview, "Aisha's iPhone"): "ignore"},
-                       **overrides)
+                       file_timezone="Mars/Olympus_Mons")
 
     assert response.status_code == 400
     assert nothing_saved()
@@ -601,12 +598,10 @@ def test_a_report_that_can_be_previewed_can_be_confirmed(browser, admin, cohort)
         for name, email in [(INGRID, "ingrid.solberg@example.org"), (MARCUS, "marcus.b@example.org")]
     ] * 40  # a long webinar's worth of flaky reconnections
     data = (header + "".join(rows)).encode()
-    # Re-sent in the confirm form as base64: larger than Flask's limit for one multipart text field
-    # (500,000 bytes), which the confirm form, being url-encoded, is not subject to.
-    assert 500_000 < len(base64.b64encode(data)) and len(data) < 5 * 1024 * 1024
     preview = upload(browser, cohort.one, data, filename="long.csv")
     assert preview.status_code == 200
     assert matched(preview)[INGRID][2:] == ("59.0", "Absent")
+    assert len(html(preview)) < len(data)  # the file waits on the server, not in the page
 
     response = confirm(browser, cohort.one, preview)
 
@@ -614,12 +609,12 @@ def test_a_report_that_can_be_previewed_can_be_confirmed(browser, admin, cohort)
     assert saved(cohort.one)[INGRID] == ("absent", 59, "zoom")
 
 
-def test_a_confirm_whose_file_is_not_base64_is_refused(browser, admin, cohort):
-    preview = upload(browser, cohort.one, ZOOM)
+def test_another_sessions_preview_is_not_found_under_this_session(browser, admin, cohort):
+    preview = upload(browser, cohort.two, TEAMS)
+    other_session_url = save_url(preview).replace(f"/sessions/{cohort.two.id}/", f"/sessions/{cohort.one.id}/")
 
-    response = confirm(browser, cohort.one, preview, file_b64="not base64!")
-
-    assert response.status_code == 400
+    assert browser.get(other_session_url).status_code == 404
+    assert browser.post(other_session_url, hidden_fields(preview)).status_code == 404
     assert nothing_saved()
 
 
@@ -633,38 +628,28 @@ def test_confirming_the_same_file_twice_imports_it_once(browser, admin, cohort):
     second = confirm(browser, cohort.one, preview, decisions)
 
     assert first.status_code == second.status_code == 302
-    assert count(AttendanceImport) == 1
+    assert len(saved_imports()) == 1
     recorded = changes(cohort.one)
     assert len(recorded) == 6
     assert len({change.user_id for change in recorded}) == 6
+    assert "This import was saved already; nothing changed." in flashed(browser.get(grid_url(cohort.one)))
 
 
-def test_two_confirms_at_the_same_moment_import_the_file_once(browser, admin, cohort, make_browser, monkeypatch):
-    """Both requests pass the "already imported?" check before either saves: the database decides."""
+def test_two_confirms_at_the_same_moment_import_the_file_once(browser, admin, cohort, make_browser):
+    """Two clicks sent at once: the database lets one save the preview; the other finds it saved."""
     preview = upload(browser, cohort.one, ZOOM)
     form = {**hidden_fields(preview), decision_for(preview, "Aisha's iPhone"): "ignore"}
     clients = [make_browser(), make_browser()]
     for client in clients:
         assert client.login(cohort.admin).status_code == 302
         client.get(grid_url(cohort.one))
-
-    both_checked = threading.Barrier(2, timeout=10)
-    real_preview = attendance_service.preview_import
-
-    def preview_then_wait(*args, **kwargs):
-        result = real_preview(*args, **kwargs)
-        try:
-            both_checked.wait()
-        except threading.BrokenBarrierError:
-            pass
-        return result
-
-    monkeypatch.setattr(attendance_service, "preview_import", preview_then_wait)
+    together = threading.Barrier(2, timeout=10)
     responses, failures = [], []
 
     def click(client):
         try:
-            responses.append(client.post(f"{grid_url(cohort.one)}/import/confirm", form))
+            together.wait()
+            responses.append(client.post(save_url(preview), form))
         except Exception as error:  # noqa: BLE001 - reported below
             failures.append(error)
 
@@ -675,28 +660,27 @@ def test_two_confirms_at_the_same_moment_import_the_file_once(browser, admin, co
         thread.join(30)
 
     assert failures == []
-    assert not both_checked.broken  # both really were past the check before either saved
     assert [response.status_code for response in responses] == [302, 302]
-    assert count(AttendanceImport) == 1
+    assert len(saved_imports()) == 1
     recorded = changes(cohort.one)
     assert len(recorded) == 6
     assert len({change.user_id for change in recorded}) == 6
     messages = flashed(clients[0].get(grid_url(cohort.one))) + flashed(clients[1].get(grid_url(cohort.one)))
-    assert sorted(messages) == sorted([
-        "Attendance imported: 6 changes.", "This file was already imported for this session; nothing changed.",
-    ])
+    assert sorted(messages) == sorted(["Attendance imported: 6 changes.", "This import was saved already; nothing changed."])
 
 
 # --- who may see it ---------------------------------------------------------------------------
 
 def _attendance_posts(live_session_id: int, cohort: Cohort) -> list[tuple[str, dict]]:
     base = f"/admin/sessions/{live_session_id}/attendance"
+    staged = importing.stage(cohort.one, ZOOM.read_bytes(), ZONE, "zoom.csv", cohort.admin, utcnow())
+    db.session.commit()
     return [
         (base, {f"status-{cohort.id(INGRID)}": "present", f"minutes-{cohort.id(INGRID)}": "90"}),
         (f"{base}/bulk", {"status": "present", "scope": "all"}),
         (f"{base}/import", {"report": (BytesIO(ZOOM.read_bytes()), "zoom.csv"), "file_timezone": ZONE}),
-        (f"{base}/import/confirm", {"file_b64": base64.b64encode(ZOOM.read_bytes()).decode(),
-                                    "file_timezone": ZONE, "filename": "zoom.csv"}),
+        (f"{base}/imports/{staged.id}", {"file_timezone": ZONE}),
+        (f"{base}/imports/{staged.id}/undo", {}),
     ]
 
 
@@ -759,7 +743,7 @@ def test_the_command_shows_the_preview_and_saves_with_yes(runner, cohort):
     again = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes"))
 
     assert again.exit_code == 0, again.output
-    assert "This file was already imported for this session; nothing to do." in again.output
+    assert "Nothing to save: the attendance in this file is already recorded for this session." in again.output
     assert "Saved:" not in again.output
     assert len(changes(cohort.one)) == 6
     assert count(AttendanceImport) == 1
