@@ -25,8 +25,10 @@ from lms.attendance.reports import (
     AttendanceFileError,
     MatchedAttendee,
     Person,
+    email_key,
     match_rows,
     merge_minutes,
+    name_key,
     outcome,
     parse_report,
 )
@@ -70,6 +72,23 @@ class PreviewLine:
     @property
     def needs_decision(self) -> bool:
         return self.kind in ("likely", "none")
+
+    @property
+    def why(self) -> str:
+        """Why the row needs a decision, in words (the rules are reports.py's)."""
+        names = [person.full_name for person in self.candidates]
+        probably = f"Probably {self.person.full_name}" if self.person else ""
+        return {
+            "guest": f"Joined as a guest under this name. {probably}",
+            "same_name": f"The same name, but the report has no email. {probably}",
+            "written_differently": f"The same name, written differently. {probably}",
+            "similar_name": f"A similar name. {probably}",
+            "unknown_email": "No one in this academy has this email"
+                             + (f"; the name is {self.person.full_name}’s" if self.person else ""),
+            "email_of_other": f"The email is {names[0]}’s, but the name is {' or '.join(names[1:])}’s"
+                              if len(names) > 1 else "The email and the name are different people’s",
+            "several": f"The name fits more than one person: {', '.join(names)}",
+        }.get(self.reason, "No match")
 
 
 @dataclass
@@ -392,6 +411,36 @@ def apply_import(
     preview = preview_import(live_session, data, file_timezone)
     return _save(None, live_session, preview, decisions, by, now, filename, import_anyway, accept_likely,
                  ignore_undecided)
+
+
+def rows_named(preview: ImportPreview, name: str) -> list[PreviewLine]:
+    """The rows for a person to decide that a script names: by the report's name for them, or their email."""
+    wanted_name, wanted_email = name_key(name), email_key(name)
+    return [line for line in preview.to_decide
+            if name_key(line.display_name) == wanted_name or (line.email and line.email == wanted_email)]
+
+
+def learners_named(preview: ImportPreview, typed: str) -> tuple[int, ...]:
+    """The learners a person typed for a row, by email or full name, separated by commas, semicolons or
+    new lines (several: a shared device). Refused, naming it, when one fits no learner or several."""
+    by_email = {email_key(user.email): user for user in preview.learners}
+    by_name: dict[str, list[User]] = {}
+    for user in preview.learners:
+        by_name.setdefault(name_key(user.full_name), []).append(user)
+    found: dict[int, User] = {}
+    for entry in (part.strip() for part in typed.replace(";", ",").replace("\n", ",").split(",")):
+        if not entry:
+            continue
+        user = by_email.get(email_key(entry))
+        if user is None:
+            named = by_name.get(name_key(entry), [])
+            if len(named) > 1:
+                raise DomainError(f"More than one learner is called {entry}: type their email instead.")
+            user = named[0] if named else None
+        if user is None:
+            raise DomainError(f"No learner of this academy has the email or name “{entry}”.")
+        found[user.id] = user
+    return tuple(found)
 
 
 # --- previews waiting to be saved (the pages) -----------------------------------------------------

@@ -722,17 +722,18 @@ def import_command(live_session, path, *extra):
 
 
 def test_the_command_shows_the_preview_and_saves_with_yes(runner, cohort):
-    result = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes"))
+    result = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes", "--assign", "Aisha's iPhone=ignore"))
 
     assert result.exit_code == 0, result.output
     output = result.output
     assert "zoom report for Session One, times read as America/New_York:" in output
     assert re.search(r"Ingrid Solberg\s+-> Ingrid Solberg\s+90\.0 min  present", output)
     assert re.search(r"Marcus B\s+-> Marcus Boudreaux\s+84\.3 min  present", output)
-    assert re.search(r"Aisha's iPhone\s+-> \(no match\)\s+15\.0 min  absent unmatched", output)
-    assert re.search(r"Dana Whitfield\s+-> Dana Whitfield\s+\d+\.\d min  \w+ facilitator", output)
-    assert re.search(rf"\(not in the report\)\s+-> {EXTRA}\s+0\.0 min  absent", output)
+    assert re.search(r"Aisha's iPhone\s+-> \(ignored\)\s+15\.0 min  absent as you assigned", output)
+    assert re.search(r"Dana Whitfield\s+-> Dana Whitfield\s+\d+\.\d min  \w+ facilitator, not recorded", output)
+    assert re.search(rf"\(no row matched\)\s+-> {EXTRA}\s+0\.0 min  absent", output)
     assert "Saved: 6 change(s) recorded in the name of ada.admin@example.org." in output
+    assert 'Ignored, recorded for no one (1 row):\n  "Aisha\'s iPhone", line 9, 15.0 min: No match' in output
     assert saved(cohort.one) == {
         INGRID: ("present", 90, "zoom"), MARCUS: ("present", 84, "zoom"), JF: ("present", 90, "zoom"),
         WEI: ("present", 89, "zoom"), AISHA: ("absent", 0, "zoom"), EXTRA: ("absent", 0, "zoom"),
@@ -740,7 +741,7 @@ def test_the_command_shows_the_preview_and_saves_with_yes(runner, cohort):
     assert all(change.changed_by_id == cohort.admin.id for change in changes(cohort.one))
     assert count(AttendanceImport) == 1
 
-    again = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes"))
+    again = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes", "--assign", "Aisha's iPhone=ignore"))
 
     assert again.exit_code == 0, again.output
     assert "Nothing to save: the attendance in this file is already recorded for this session." in again.output
@@ -749,23 +750,56 @@ def test_the_command_shows_the_preview_and_saves_with_yes(runner, cohort):
     assert count(AttendanceImport) == 1
 
 
-@pytest.mark.parametrize("accept_likely, aisha", [(False, ("absent", 0)), (True, ("present", 79))])
-def test_the_command_ignores_likely_matches_unless_told_to_accept_them(runner, cohort, accept_likely, aisha):
-    extra = ["--yes", "--accept-likely"] if accept_likely else ["--yes"]
+def test_with_yes_the_command_refuses_while_rows_await_a_decision(runner, cohort):
+    result = runner.invoke(args=import_command(cohort.two, TEAMS, "--yes"))
 
-    result = runner.invoke(args=import_command(cohort.two, TEAMS, *extra))
+    assert result.exit_code == 3, result.output
+    # What the preview showed is not what would be saved: the likely match is only that.
+    assert re.search(r"Aisha Rahman\s+-> Aisha Rahman\s+79\.0 min  present likely, needs confirming", result.output)
+    assert ('Not saved: 1 row awaits a decision:\n  "Aisha Rahman", lines 22, 23, 79.0 min: Joined as a guest under '
+            'this name. Probably Aisha Rahman') in result.output
+    assert ('Decide each with --assign "ROW NAME=learner@example.org" or --assign "ROW NAME=ignore", or take likely '
+            "matches with --accept-likely; or ignore them all with --ignore-undecided.") in result.output
+    assert nothing_saved()
+
+
+@pytest.mark.parametrize("extra, aisha", [
+    (["--accept-likely"], ("present", 79)),
+    (["--assign", "Aisha Rahman=aisha.rahman@example.org"], ("present", 79)),
+    (["--assign", "aisha rahman=Aisha Rahman"], ("present", 79)),
+    (["--assign", "Aisha Rahman=ignore"], ("absent", 0)),
+    (["--ignore-undecided"], ("absent", 0)),
+], ids=["accept likely", "assigned by email", "assigned by name", "assigned to no one", "ignore undecided"])
+def test_the_command_saves_once_every_row_is_decided(runner, cohort, extra, aisha):
+    result = runner.invoke(args=import_command(cohort.two, TEAMS, "--yes", *extra))
 
     assert result.exit_code == 0, result.output
     assert "teams report for Session Two" in result.output
-    assert re.search(r"Aisha Rahman\s+-> Aisha Rahman\s+79\.0 min  present likely, needs confirming", result.output)
     state = saved(cohort.two)
     assert state[AISHA][:2] == aisha
     assert state[JF] == ("absent", 25, "teams")
     assert state[WEI] == ("absent", 0, "teams")
+    if aisha[0] == "absent":
+        assert 'Ignored, recorded for no one (1 row):\n  "Aisha Rahman", lines 22, 23' in result.output
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("Nobody Here=ignore", 'no row for you to decide is called "Nobody Here" (rows to decide: "Aisha Rahman").'),
+    ("Aisha Rahman=someone@else.example", "No learner of this academy has the email or name “someone@else.example”."),
+    ("Aisha Rahman=dana.whitfield@example.org", "No learner of this academy has the email or name"),
+    ("Aisha Rahman", 'write it as "ROW NAME=learner@example.org" or "ROW NAME=ignore".'),
+    ("Ingrid Solberg=ingrid.solberg@example.org", 'no row for you to decide is called "Ingrid Solberg"'),
+], ids=["unknown row", "unknown learner", "a facilitator", "no equals sign", "a row matched by email"])
+def test_a_wrong_assignment_is_refused_saving_nothing(runner, cohort, assignment, message):
+    result = runner.invoke(args=import_command(cohort.two, TEAMS, "--yes", "--assign", assignment))
+
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert nothing_saved()
 
 
 def test_what_the_command_saves_is_committed(app, runner, cohort):
-    result = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes"))
+    result = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes", "--ignore-undecided"))
     assert result.exit_code == 0, result.output
 
     with app.app_context():  # a session of its own sees only what was committed
@@ -773,11 +807,13 @@ def test_what_the_command_saves_is_committed(app, runner, cohort):
         assert db.session.scalar(select(func.count()).select_from(Attendance)) == 6
 
 
-def test_the_command_saves_nothing_when_the_answer_is_no(runner, cohort):
+def test_the_command_asks_and_lists_the_rows_it_would_ignore(runner, cohort):
     result = runner.invoke(args=import_command(cohort.one, ZOOM), input="n\n")
 
     assert result.exit_code == 0, result.output
-    assert "Save this attendance? [y/N]" in result.output
+    assert ('Not decided, so recorded for no one if you save (1 row):\n  "Aisha\'s iPhone", line 9, 15.0 min: No match'
+            in result.output)
+    assert "Save this attendance, ignoring them? [y/N]" in result.output
     assert "Nothing saved." in result.output
     assert nothing_saved()
 
@@ -785,6 +821,26 @@ def test_the_command_saves_nothing_when_the_answer_is_no(runner, cohort):
     assert result.exit_code == 0, result.output
     assert "Saved: 6 change(s)" in result.output
     assert count(AttendanceImport) == 1
+
+    result = runner.invoke(args=import_command(cohort.two, TEAMS, "--accept-likely"), input="n\n")
+    assert "Save this attendance? [y/N]" in result.output  # nothing left undecided
+
+
+def test_the_command_refuses_a_file_larger_than_the_web_accepts(app, runner, cohort, make_browser, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    assert ZOOM.stat().st_size > 1000
+
+    result = runner.invoke(args=import_command(cohort.one, ZOOM, "--yes"))
+
+    assert result.exit_code == 1, result.output
+    assert ("a report can be at most 0.0 MB (MAX_CONTENT_LENGTH, the same limit as the web page's)."
+            in result.output)
+    assert nothing_saved()
+
+    browser = make_browser()
+    browser.login(cohort.admin)
+    assert upload(browser, cohort.one, ZOOM).status_code == 413  # the same limit on the page
+    assert nothing_saved()
 
 
 def test_the_command_reads_the_file_in_the_time_zone_given(runner, cohort):

@@ -143,3 +143,29 @@ def test_a_report_without_participants_is_refused_with_a_plain_reason(browser, o
     assert command.exit_code == 1, command.output
     assert re.search(rf"Error: {re.escape(message)}", command.output)
     assert nothing_saved()
+
+
+def test_the_command_never_takes_an_unknown_email_for_a_likely_match(runner, circle):
+    """--accept-likely takes names alone; rows whose email points elsewhere still wait for a person."""
+    result = runner.invoke(args=["lms", "import-attendance", "--session", str(circle.one.id), "--file", str(ZOOM_OSLO),
+                                 "--timezone", OSLO, "--yes", "--accept-likely"])
+
+    assert result.exit_code == 3, result.output
+    assert "Not saved: 3 rows await a decision:" in result.output
+    assert (f'"{JOSE}" <jose.nunez.home@mail.example>, line 8, 90.0 min: No one in this academy has this email; '
+            f"the name is {JOSE}’s") in result.output
+    assert (f'"{SIOBHAN}" <kari.nordmann@example.net>, line 9, 80.0 min: The email is {KARI}’s, but the name is '
+            f"{SIOBHAN}’s") in result.output
+    assert '"Room 3 — Oslo prison", line 11, 90.0 min: No match' in result.output
+    assert "nguyen van an" not in result.output.split("Not saved:")[1]  # the likely one was accepted
+    assert nothing_saved()
+
+    decided = runner.invoke(args=["lms", "import-attendance", "--session", str(circle.one.id), "--file", str(ZOOM_OSLO),
+                                  "--timezone", OSLO, "--yes", "--accept-likely",
+                                  "--assign", f"{JOSE}=jose.nunez@example.net",
+                                  "--assign", "kari.nordmann@example.net=Siobhán O'Neill",
+                                  "--assign", "Room 3 — Oslo prison=ignore"])
+    assert decided.exit_code == 0, decided.output
+    state = saved(circle.one)
+    assert (state[JOSE], state[SIOBHAN], state[KARI], state[AN]) == (
+        ("present", 90, "zoom"), ("present", 80, "zoom"), ("absent", 0, "zoom"), ("present", 90, "zoom"))
