@@ -31,7 +31,8 @@ NOTHING_TO_SAVE = "Nothing to save: the attendance in this file is already recor
 @click.option("--timezone", "file_timezone", help="The time zone of the file's times [the academy's home zone].")
 @click.option("--assign", "assignments", multiple=True, metavar='"ROW=EMAIL"',
               help='Decide a row: "ROW NAME=learner@example.org" (or the learner\'s full name), or "ROW NAME=ignore". '
-                   "ROW NAME is the name (or email) the report gives. Repeat for each row.")
+                   "ROW NAME is the name (or email) the report gives. A shared device or room: "
+                   '"ROW NAME=a@example.org, b@example.org" gives each of them its minutes. Repeat for each row.')
 @click.option("--accept-likely", is_flag=True, help="Take every likely match by name as it is.")
 @click.option("--ignore-undecided", is_flag=True, help="Ignore every row still undecided (they are listed).")
 @click.option("--import-anyway", is_flag=True,
@@ -104,6 +105,8 @@ def import_attendance(session_id, path, file_timezone, assignments, accept_likel
         click.echo(NOTHING_TO_SAVE)
         return
     click.echo(f"Saved: {result.changed} change(s) recorded in the name of {admin.email}.")
+    for name, number in result.shared:
+        click.echo(f'  "{name}" was given to {number} learners (a shared device or room): each got its minutes.')
     if result.ignored:
         click.echo(f"Ignored, recorded for no one ({_rows(len(result.ignored))}):")
         _list(result.ignored)
@@ -134,9 +137,10 @@ def _assigned(preview, assignments: tuple[str, ...]) -> dict[str, tuple[int, ...
             waiting = ", ".join(f'"{line.display_name}"' for line in preview.to_decide) or "none"
             raise DomainError(f'--assign "{assignment}": no row for you to decide is called "{row_name.strip()}" '
                               f"(rows to decide: {waiting}).")
-        people = None if who.strip().lower() == "ignore" else importing.learners_named(preview, who)
-        if people is not None and len(people) > 1:
-            raise DomainError(f'--assign "{assignment}": give one learner per row.')
+        try:
+            people = None if who.strip().lower() == "ignore" else importing.learners_named(preview, who)
+        except DomainError as error:
+            raise DomainError(f'--assign "{assignment}": {error.message}') from None
         for line in lines:
             decisions[line.key] = people
     return decisions
@@ -156,7 +160,8 @@ def _show_preview(live_session, preview, file_timezone: str, decisions, accept_l
         elif line.key in decisions:
             chosen = decisions[line.key]
             who = ", ".join(learners[person_id].full_name for person_id in chosen) if chosen else "(ignored)"
-            note = " as you assigned"
+            note = " as you assigned" + (f" (a shared device: each of the {len(chosen)} gets these minutes)"
+                                         if chosen and len(chosen) > 1 else "")
         elif accept_likely and line.kind == "likely":
             who, note = line.person.full_name, " likely, accepted"
         else:

@@ -331,6 +331,7 @@ class ImportResult:
     changed: int = 0
     batch: AttendanceImport | None = None
     ignored: list[PreviewLine] = field(default_factory=list)
+    shared: list[tuple[str, int]] = field(default_factory=list)  # rows given to several learners, and to how many
 
 
 def _lock(live_session: LiveSession) -> None:
@@ -383,7 +384,9 @@ def _save(
     db.session.flush()
     log.info("%s report imported for session %s by %s: %d changes", preview.platform, live_session.id, by.email,
              len(planned))
-    return ImportResult("saved", len(planned), batch, ignored)
+    shared = [(line.display_name, len(_as_ids(decisions[line.key]))) for line in preview.to_decide
+              if len(_as_ids(decisions.get(line.key)) or ()) > 1]
+    return ImportResult("saved", len(planned), batch, ignored, shared)
 
 
 def apply_import(
@@ -469,6 +472,25 @@ def staged_preview(batch: AttendanceImport, file_timezone: str | None = None) ->
     return preview_import(batch.live_session, batch.file_data or b"", file_timezone or batch.file_timezone)
 
 
+def with_typed(preview: ImportPreview, decisions: dict[str, object], typed: dict[str, str]) -> dict[str, object]:
+    """The decisions with the learners typed for each row added (emails or names: several for a shared
+    device or room, each of them given the row's minutes)."""
+    merged = dict(decisions)
+    rows = {line.key: line for line in preview.to_decide}
+    for key, text in typed.items():
+        line = rows.get(key)
+        if line is None or not text.strip():
+            continue
+        if key in merged and merged[key] is None:
+            raise DomainError(f"“{line.display_name}”: choose “Ignore” or name learners, not both.")
+        try:
+            people = learners_named(preview, text)
+        except DomainError as error:
+            raise DomainError(f"“{line.display_name}”: {error.message}") from None
+        merged[key] = tuple(dict.fromkeys((*(_as_ids(merged.get(key)) or ()), *people)))
+    return merged
+
+
 def save_staged(
     batch: AttendanceImport,
     decisions: dict[str, object],
@@ -478,8 +500,11 @@ def save_staged(
     import_anyway: bool = False,
     accept_likely: bool = False,
     ignore_undecided: bool = False,
+    typed: dict[str, str] | None = None,
 ) -> ImportResult:
-    """Save a staged preview as one batch; a second click on the same preview saves nothing. The caller commits."""
+    """Save a staged preview as one batch; a second click on the same preview saves nothing. The caller commits.
+
+    `typed` holds, per row, the learners' emails or names an admin typed (see with_typed)."""
     live_session = batch.live_session
     require_started(live_session, now)
     # The claim is the first write: of two clicks, the second waits here until the first has committed,
@@ -493,6 +518,7 @@ def save_staged(
         return ImportResult("already_saved", batch=batch)
     _lock(live_session)
     preview = preview_import(live_session, batch.file_data or b"", file_timezone or batch.file_timezone)
+    decisions = with_typed(preview, decisions, typed or {})
     result = _save(batch, live_session, preview, decisions, by, now, batch.filename, import_anyway, accept_likely,
                    ignore_undecided)
     if result.state == "unchanged":

@@ -201,8 +201,9 @@ def save_import(session_id, import_id):
         return redirect(url_for("lms.attendance.import_preview", session_id=session_id, import_id=import_id))
     decisions = _decisions(request.form)
     try:
+        typed = {name.removeprefix("who-"): value for name, value in request.form.items() if name.startswith("who-")}
         result = importing.save_staged(batch, decisions, current_person, now(), file_timezone,
-                                       import_anyway=request.form.get("import_anyway") == "yes")
+                                       import_anyway=request.form.get("import_anyway") == "yes", typed=typed)
     except DomainError as error:
         db.session.rollback()
         flash(f"Nothing was saved: {error.message}", "error")
@@ -217,7 +218,8 @@ def save_import(session_id, import_id):
     elif result.state == "unchanged":
         flash("Nothing to save: the attendance in this file is already recorded for this session.", "info")
     else:
-        flash(f"Attendance imported: {result.changed} change{'s' if result.changed != 1 else ''}.", "success")
+        shared = "".join(f" “{name}” was given to {number} learners (a shared device or room)." for name, number in result.shared)
+        flash(f"Attendance imported: {result.changed} change{'s' if result.changed != 1 else ''}.{shared}", "success")
     return redirect(url_for("lms.attendance.grid", session_id=session_id))
 
 
