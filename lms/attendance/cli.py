@@ -151,6 +151,8 @@ def _show_preview(live_session, preview, file_timezone: str, decisions, accept_l
     click.echo(f"{preview.platform} report for {live_session.title}, times read as {file_timezone}:")
     for block in preview.blocks:
         click.echo(f"  WARNING: {block.text}")
+    for note in preview.notes:
+        click.echo(f"  NOTE: {note}")
     learners = {user.id: user for user in preview.learners}
     for line in preview.lines:
         if line.kind == "email":

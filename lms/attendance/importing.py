@@ -22,6 +22,7 @@ from lms.accounts.models import User
 from lms.attendance import checks
 from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
 from lms.attendance.reports import (
+    EVENT_LIST,
     AttendanceFileError,
     MatchedAttendee,
     Person,
@@ -34,9 +35,10 @@ from lms.attendance.reports import (
 )
 from lms.attendance.services import change_attendance, recorded, require_started
 from lms.audit import services as audit
+from lms.core.dates import format_local
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
-from lms.core.timezones import is_valid_zone
+from lms.core.timezones import city_name, is_valid_zone
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,7 @@ class ImportPreview:
     learners: list[User]
     blocks: list[checks.Block]  # reasons to think the file is not this session's: saving needs "import anyway"
     planned: list[PlannedChange]  # what saving would change before any decision (rows to decide ignored)
+    notes: list[str] = field(default_factory=list)  # what to know about the file itself
 
     @property
     def sure(self) -> list[PreviewLine]:
@@ -201,6 +204,17 @@ def preview_import(live_session: LiveSession, data: bytes, file_timezone: str) -
     )
     stays, notes, _ = _stays_by_learner(preview, {}, ignore_undecided=True)
     preview.planned, _ = _plan(live_session, stays, notes, recorded(live_session))
+    if report.event_list:
+        preview.notes.append(
+            f"This is {EVENT_LIST}. It has no emails, so everyone in it is only a likely match by name, for you to "
+            "confirm (one by one, or all at once below)."
+        )
+    if report.still_in:
+        preview.notes.append(
+            f"{report.still_in} {'person' if report.still_in == 1 else 'people'} had not left when the list was "
+            f"downloaded: their time is counted until the last time in it, "
+            f"{format_local(report.last_event, academy.home_timezone, 'time')} ({city_name(academy.home_timezone)} time)."
+        )
     return preview
 
 

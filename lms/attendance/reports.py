@@ -44,6 +44,13 @@ class AttendanceReport:
     meeting_title: str  # "" when the file does not say
     meeting_start: datetime | None  # aware, UTC; None when the file does not say
     rows: list[JoinRow]
+    # The older Teams attendance list (one row per join or leave) says only names, and stops when it
+    # is downloaded: who had not left by then, and the last time in it.
+    event_list: bool = False
+    still_in: int = 0
+    last_event: datetime | None = None
+
+EVENT_LIST = "an older Teams attendance list (Full Name, User Action, Timestamp)"
 
 
 # --- reading the file ------------------------------------------------------------------------
@@ -58,8 +65,10 @@ def parse_report(data: bytes, file_timezone: str) -> AttendanceReport:
     rows, header_index, table = _rows_header_and_table(_decode(data))
     header_line, header = rows[header_index]
     header_keys = [_key(cell) for cell in header]
-    columns = _columns(header_keys, header_line)
     zone = ZoneInfo(file_timezone)
+    if _is_event_header(header_keys):
+        return _event_list(table, header, header_keys, zone)
+    columns = _columns(header_keys, header_line)
     day_first = _dates_are_day_first(table, [columns["joined"], columns["left"]])
     # Only Zoom's "Name (Original Name)" column puts a second name in parentheses; elsewhere
     # parentheses are part of the name a person chose, such as "Wei Ling Tan (she/her)".
@@ -98,8 +107,8 @@ def _rows_header_and_table(text: str) -> tuple[list[tuple[int, list[str]]], int,
             line=header_line,
         )
     raise AttendanceFileError(
-        f"This does not look like {EXPECTED}: no column named 'Join Time' "
-        f"(or 'First Join' and 'Last Leave') was found. The file starts with: {_preview(rows)}"
+        f"This does not look like {EXPECTED}: no column named 'Join Time' (or 'First Join' and 'Last Leave', "
+        f"or 'User Action' and 'Timestamp') was found. The file starts with: {_preview(rows)}"
     )
 
 
@@ -189,11 +198,16 @@ def _find_headers(rows: list[tuple[int, list[str]]]) -> list[int]:
     per_join, per_person = [], []
     for index, (_, cells) in enumerate(rows):
         keys = {_key(cell) for cell in cells}
-        if {"join time", "leave time"} <= keys:
+        if {"join time", "leave time"} <= keys or _is_event_header(keys):
             per_join.append(index)
         elif {"first join", "last leave"} <= keys:
             per_person.append(index)
     return per_join + per_person
+
+
+def _is_event_header(keys) -> bool:
+    """The older Teams attendance list: "Full Name", "User Action" (Joined, Left), "Timestamp"."""
+    return {"user action", "timestamp"} <= set(keys) and bool({"full name", "name"} & set(keys))
 
 
 def _is_section_heading(cells: list[str]) -> bool:
@@ -297,6 +311,82 @@ def _join_row(
         # A co-host may be a learner the host promoted, so only the host's own row is set aside.
         is_host="host" in markers or cell("role").lower() == "organizer",
     )
+
+
+# --- the older Teams attendance list: one row per join or leave ----------------------------------
+
+_JOINS = {"joined", "joined before"}  # "Joined before": already there when the organiser's list began
+_LEAVES = {"left"}
+
+
+def _event_list(table, header: list[str], header_keys: list[str], zone: ZoneInfo) -> AttendanceReport:
+    """Pair each person's joins and leaves into stays, in the order people first appear.
+
+    A person on two devices at once joins twice before leaving twice: they are in the meeting while
+    any device is (reconnections become separate stays; overlaps count once later, in merge_minutes).
+    A leave with no join before it means they were there when the list began: from its first time.
+    Who never left had not left when the list was downloaded: counted until its last time, and said.
+    """
+    name_column = _column(header_keys, "full name", "name")
+    action_column, time_column = header_keys.index("user action"), header_keys.index("timestamp")
+    day_first = _dates_are_day_first(table, [time_column])
+    events = []
+    for line, cells in table:
+        action = _key(_cell(cells, action_column))
+        if action not in _JOINS | _LEAVES:
+            raise AttendanceFileError(
+                f"Line {line}: '{_cell(cells, action_column)}' in the 'User Action' column is neither 'Joined' "
+                "nor 'Left'.",
+                line=line,
+            )
+        display_name, _, markers = _split_name(_cell(cells, name_column), has_original_name=False)
+        moment = _read_time(_cell(cells, time_column), header[time_column], line, zone, day_first)
+        events.append(_Event(name_key(display_name), moment, line, action in _JOINS, display_name, "guest" in markers))
+    first, last = min(event.moment for event in events), max(event.moment for event in events)
+    by_person: dict[str, list[_Event]] = {}
+    for event in events:
+        by_person.setdefault(event.person, []).append(event)
+    rows, still_in = [], 0
+    for person_events in by_person.values():
+        person_events.sort(key=lambda event: (event.moment, event.line))
+        inside, since = 0, person_events[0]
+        for event in person_events:
+            if event.is_join:
+                if inside == 0:
+                    since = event
+                inside += 1
+            elif inside == 0:
+                rows.append(_stay(event, first, event.moment))
+            else:
+                inside -= 1
+                if inside == 0:
+                    rows.append(_stay(since, since.moment, event.moment))
+        if inside:
+            still_in += 1
+            rows.append(_stay(since, since.moment, last))
+    rows.sort(key=lambda row: row.line)
+    return AttendanceReport(platform="teams", meeting_title="", meeting_start=None, rows=rows, event_list=True,
+                            still_in=still_in, last_event=last)
+
+
+@dataclass(frozen=True)
+class _Event:
+    person: str  # the name, as compared
+    moment: datetime
+    line: int
+    is_join: bool
+    display_name: str
+    is_guest: bool
+
+
+def _stay(event: _Event, joined_at: datetime, left_at: datetime) -> JoinRow:
+    """A stay from `joined_at` to `left_at`, found at the line of `event` (its join, or the leave without one)."""
+    return JoinRow(line=event.line, display_name=event.display_name, original_name=event.display_name, email="",
+                   joined_at=joined_at, left_at=left_at, is_guest=event.is_guest, is_host=False)
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index] if index is not None and index < len(cells) else ""
 
 
 # --- times and durations ---------------------------------------------------------------------

@@ -202,8 +202,12 @@ def save_import(session_id, import_id):
     decisions = _decisions(request.form)
     try:
         typed = {name.removeprefix("who-"): value for name, value in request.form.items() if name.startswith("who-")}
-        result = importing.save_staged(batch, decisions, current_person, now(), file_timezone,
-                                       import_anyway=request.form.get("import_anyway") == "yes", typed=typed)
+        result = importing.save_staged(
+            batch, decisions, current_person, now(), file_timezone, typed=typed,
+            import_anyway=request.form.get("import_anyway") == "yes",
+            accept_likely=request.form.get("accept_likely") == "yes",
+            ignore_undecided=request.form.get("ignore_undecided") == "yes",
+        )
     except DomainError as error:
         db.session.rollback()
         flash(f"Nothing was saved: {error.message}", "error")

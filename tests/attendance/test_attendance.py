@@ -522,7 +522,8 @@ def test_in_the_teams_report_a_learner_not_in_it_is_recorded_absent(browser, adm
 
 @pytest.mark.parametrize("data, filename, message", [
     (ROSTER.read_bytes(), "roster.csv",
-     f"This does not look like {EXPECTED_TEXT}: no column named 'Join Time' (or 'First Join' and 'Last Leave') "
+     f"This does not look like {EXPECTED_TEXT}: no column named 'Join Time' (or 'First Join' and 'Last Leave', "
+     "or 'User Action' and 'Timestamp') "
      "was found. The file starts with: 'full_name, email, role, timezone, group'"),
     (bytes(range(256)) * 4, "photo.jpg", f"This file is not a text (CSV) file. Expected {EXPECTED_TEXT}"),
     (b"", "empty.csv", f"The file is empty. Expected {EXPECTED_TEXT}."),
