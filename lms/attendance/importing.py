@@ -38,6 +38,7 @@ from lms.audit import services as audit
 from lms.core.dates import format_local
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
+from lms.core.pagination import clamp_page, page_count, page_numbers
 from lms.core.timezones import city_name, is_valid_zone
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,8 @@ class PreviewLine:
     key: str
     kind: str  # "email" (sure), "likely" or "none" (a person decides), "facilitator" (not recorded)
     reason: str  # why it matched, or why a person must decide (reports.REASONS)
-    person: User | None  # who it is (email), probably is (likely), or the suggestion (none)
-    candidates: list[User]  # offered first to whoever decides
+    person: Someone | None  # who it is (email), probably is (likely), or the suggestion (none)
+    candidates: list[Someone]  # offered first to whoever decides
     display_name: str
     email: str
     minutes: float
@@ -112,8 +113,8 @@ class ImportPreview:
     file_sha256: str
     file_timezone: str
     lines: list[PreviewLine]
-    not_in_report: list[User]
-    learners: list[User]
+    not_in_report: list[Someone]
+    learners: list[Someone]
     blocks: list[checks.Block]  # reasons to think the file is not this session's: saving needs "import anyway"
     planned: list[PlannedChange]  # what saving would change before any decision (rows to decide ignored)
     notes: list[str] = field(default_factory=list)  # what to know about the file itself
@@ -136,6 +137,46 @@ class ImportPreview:
         return not self.planned and not self.to_decide
 
 
+# The preview stays small however large the report: matched learners are paged, each row to decide
+# offers its likely people (every learner only in a small academy; anyone can be typed), and the rows
+# to decide beyond the first few hundred are listed by name, decided by the page's "all at once" choices.
+MATCHED_PER_PAGE = 100
+DECIDE_ONE_BY_ONE = 200
+EVERY_LEARNER_IN_EACH_CHOICE = 60
+
+
+@dataclass
+class PreviewPage:
+    """What one page of a preview shows."""
+
+    preview: ImportPreview
+    page: int
+    pages: int
+    matched: list[PreviewLine]  # this page's learners matched for sure
+    decide_one_by_one: list[PreviewLine]
+    decide_all_at_once: list[PreviewLine]  # beyond DECIDE_ONE_BY_ONE: only the page's "all at once" choices
+    every_learner_in_each_choice: bool
+    learner_ids: set[int]  # who a row can be given to (a candidate may be a facilitator)
+
+    @property
+    def page_numbers(self) -> list[int | None]:
+        return page_numbers(self.page, self.pages)
+
+
+def preview_page(preview: ImportPreview, page: int = 1) -> PreviewPage:
+    sure = preview.sure
+    pages = page_count(len(sure), MATCHED_PER_PAGE)
+    page = clamp_page(page, pages)
+    first = (page - 1) * MATCHED_PER_PAGE
+    to_decide = preview.to_decide
+    return PreviewPage(
+        preview=preview, page=page, pages=pages, matched=sure[first:first + MATCHED_PER_PAGE],
+        decide_one_by_one=to_decide[:DECIDE_ONE_BY_ONE], decide_all_at_once=to_decide[DECIDE_ONE_BY_ONE:],
+        every_learner_in_each_choice=len(preview.learners) <= EVERY_LEARNER_IN_EACH_CHOICE,
+        learner_ids={user.id for user in preview.learners},
+    )
+
+
 def _line_key(attendee: MatchedAttendee) -> str:
     """A stable name for one group of rows, so a decision made on the preview finds it again."""
     first = attendee.rows[0]
@@ -143,18 +184,30 @@ def _line_key(attendee: MatchedAttendee) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def _people(academy_id: int) -> list[tuple[User, str]]:
+@dataclass(frozen=True)
+class Someone:
+    """A learner or facilitator as a preview needs them: plain values, not a loaded account (a preview of a
+    large academy would otherwise spend much of its time building 2,000 User objects)."""
+
+    id: int
+    full_name: str
+    email: str
+    timezone: str
+
+
+def _people(academy_id: int) -> list[tuple[Someone, str]]:
     """Everyone a report row may be: the academy's learners and facilitators, with their role."""
-    return db.session.execute(
-        select(User, Enrolment.role)
+    rows = db.session.execute(
+        select(User.id, User.full_name, User.email, User.timezone, Enrolment.role)
         .join(Enrolment, Enrolment.user_id == User.id)
         .where(Enrolment.academy_id == academy_id, Enrolment.role.in_(("learner", "facilitator")))
         .order_by(User.full_name, User.id)
-    ).all()
+    )
+    return [(Someone(user_id, name, email, timezone or ""), role) for user_id, name, email, timezone, role in rows]
 
 
 def _preview_lines(
-    live_session: LiveSession, attendees: list[MatchedAttendee], people_by_id: dict[int, User]
+    live_session: LiveSession, attendees: list[MatchedAttendee], people_by_id: dict[int, Someone]
 ) -> list[PreviewLine]:
     """One line per person in the report: who they seem to be, their minutes in the session, the outcome."""
     share = live_session.academy.attendance_share / 100
@@ -218,7 +271,7 @@ def preview_import(live_session: LiveSession, data: bytes, file_timezone: str) -
     return preview
 
 
-def _blocks(live_session: LiveSession, report, lines: list[PreviewLine], learners: list[User],
+def _blocks(live_session: LiveSession, report, lines: list[PreviewLine], learners: list[Someone],
             file_timezone: str) -> list[checks.Block]:
     """Reasons to think the file is not this session's report (checks.py)."""
     academy = live_session.academy
@@ -441,10 +494,10 @@ def learners_named(preview: ImportPreview, typed: str) -> tuple[int, ...]:
     """The learners a person typed for a row, by email or full name, separated by commas, semicolons or
     new lines (several: a shared device). Refused, naming it, when one fits no learner or several."""
     by_email = {email_key(user.email): user for user in preview.learners}
-    by_name: dict[str, list[User]] = {}
+    by_name: dict[str, list[Someone]] = {}
     for user in preview.learners:
         by_name.setdefault(name_key(user.full_name), []).append(user)
-    found: dict[int, User] = {}
+    found: dict[int, Someone] = {}
     for entry in (part.strip() for part in typed.replace(";", ",").replace("\n", ",").split(",")):
         if not entry:
             continue

@@ -147,9 +147,11 @@ def _import(session_id: int, import_id: int) -> AttendanceImport:
 
 
 def _preview_page(batch, preview, decisions=None, status=200):
+    page = request.args.get("page", "1")
+    view = importing.preview_page(preview, int(page) if _is_number(page) else 1)
     return render_template(
         "lms/attendance/preview.html", live_session=batch.live_session, academy=batch.live_session.academy,
-        batch=batch, preview=preview, decisions=decisions or {},
+        batch=batch, preview=preview, view=view, decisions=decisions or {},
     ), status
 
 

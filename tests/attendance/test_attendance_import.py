@@ -239,6 +239,24 @@ def test_times_without_seconds(written):
     assert report.rows[0].joined_at == datetime(2025, 5, 2, 13, 58, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(("written", "expected"), [
+    ("05/02/2025 12:30:00 AM", datetime(2025, 5, 2, 4, 30, tzinfo=UTC)),  # half past midnight
+    ("05/02/2025 12:30 PM", datetime(2025, 5, 2, 16, 30, tzinfo=UTC)),
+    ("5/2/25 0:05", datetime(2025, 5, 2, 4, 5, tzinfo=UTC)),
+    ("5/2/99 23:59:59", datetime(1999, 5, 3, 3, 59, 59, tzinfo=UTC)),  # as strptime reads %y
+])
+def test_slashed_times_at_the_edges_of_the_clock(written, expected):
+    report = parse_report(zoom_csv(f'Ingrid Solberg,i@example.org,"{written}",2025-05-02 23:59,1,No'), ZONE)
+    assert report.rows[0].joined_at == expected
+
+
+@pytest.mark.parametrize("written", ["05/02/2025 13:00 PM", "05/02/2025 0:30 AM", "02/30/2025 10:00", "5/2/25 24:00"])
+def test_impossible_slashed_times_are_refused(written):
+    with pytest.raises(AttendanceFileError) as refused:
+        parse_report(zoom_csv(f'Ingrid Solberg,i@example.org,"{written}",2025-05-02 23:59,1,No'), ZONE)
+    assert f"'{written}' in the 'Join Time' column is not a date and time" in refused.value.message
+
+
 def test_a_pm_time_and_a_winter_date_use_the_zones_offset_on_that_day():
     report = parse_report(zoom_csv("Ingrid Solberg,i@example.org,01/15/2025 02:00:00 PM,01/15/2025 15:30,90,No"), ZONE)
     assert report.rows[0].joined_at == datetime(2025, 1, 15, 19, 0, tzinfo=UTC)  # EST, UTC-5
