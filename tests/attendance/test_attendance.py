@@ -518,6 +518,30 @@ def test_in_the_teams_report_a_learner_not_in_it_is_recorded_absent(browser, adm
     assert state[JF] == ("absent", 25, "teams")
 
 
+def test_the_samples_readme_table_holds_through_the_pages(browser, admin, cohort):
+    """shared/samples/README.md: what a careful importer makes of the two sample reports."""
+    one = upload(browser, cohort.one, ZOOM)
+    two = upload(browser, cohort.two, TEAMS)
+    assert "This file may not be the report" not in text_of(one) + text_of(two)
+    # Session One: Aisha's iPhone is left for a person, who leaves it unresolved.
+    assert confirm(browser, cohort.one, one, {decision_for(one, "Aisha's iPhone"): "ignore"}).status_code == 302
+    # Session Two: "Aisha Rahman (Guest)" matches by name only, and a person confirms her.
+    assert confirm(browser, cohort.two, two, {decision_for(two, AISHA): str(cohort.id(AISHA))}).status_code == 302
+
+    first, second = saved(cohort.one), saved(cohort.two)
+    assert {name: first[name][:2] for name in (INGRID, MARCUS, AISHA, JF, WEI)} == {
+        INGRID: ("present", 90), MARCUS: ("present", 84), AISHA: ("absent", 0), JF: ("present", 90),
+        WEI: ("present", 89),
+    }
+    assert {name: second[name][:2] for name in (INGRID, MARCUS, AISHA, JF, WEI)} == {
+        INGRID: ("present", 90), MARCUS: ("present", 90), AISHA: ("present", 79), JF: ("absent", 25),
+        WEI: ("absent", 0),
+    }
+    both = {name for name in LEARNERS if first[name][0] == second[name][0] == "present"}
+    assert both == {INGRID, MARCUS}
+    assert DANA not in first and DANA not in second  # a facilitator, not a learner
+
+
 # --- files that are not reports, and the wrong time zone --------------------------------------
 
 @pytest.mark.parametrize("data, filename, message", [
