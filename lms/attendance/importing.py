@@ -403,8 +403,9 @@ class ImportResult:
 
 def _lock(live_session: LiveSession) -> None:
     """One save or undo of a session at a time: each compares with the records as they are, so two at once
-    would both write from the same starting point. PostgreSQL waits on the session's row here; SQLite lets
-    one writer in at a time anyway, and this is only called after the caller's first write."""
+    would both write from the same starting point. PostgreSQL waits on the session's row here. SQLite has
+    no FOR UPDATE: there the claim of a staged save or an undo, their first write, already holds the
+    database's only write lock, so their reads that follow see every earlier save."""
     db.session.execute(select(LiveSession.id).where(LiveSession.id == live_session.id).with_for_update())
 
 
