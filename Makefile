@@ -63,7 +63,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# make bench: the progress view in-process (bench/bench_progress.py), then the LMS under load against a
+# make bench: the progress view and a 10,000-row attendance import in-process (bench/bench_progress.py,
+# bench/bench_attendance.py), then the LMS under load against a
 # one-route Flask app (bench/load.py); needs wrk, installed here
 # with apt-get when missing (as root or with sudo -n), otherwise the command to run is printed.
 .PHONY: bench
@@ -74,4 +75,5 @@ bench: $(VENV)/.installed-dev
 	  else echo "make bench needs wrk. Run: sudo apt-get install -y wrk   then run make bench again."; exit 1; fi; }
 	@bash scripts/install-system-deps.sh
 	$(BIN)/python bench/bench_progress.py
+	$(BIN)/python bench/bench_attendance.py
 	$(BIN)/python bench/load.py

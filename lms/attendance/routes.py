@@ -1,7 +1,4 @@
-"""Admin pages for attendance: the grid per live session, bulk marking, and report imports."""
-import base64
-import binascii
-
+"""Admin pages for attendance: the grid per live session, bulk marking, report imports and undoing them."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -10,11 +7,13 @@ from wtforms.validators import DataRequired
 
 from lms.academies.models import LiveSession
 from lms.accounts.identity import admin_required, current_person
+from lms.attendance import importing
 from lms.attendance import services as attendance
-from lms.attendance.models import ATTENDANCE_STATES
+from lms.attendance.models import ATTENDANCE_STATES, AttendanceImport
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 from lms.core.forms import EmptyForm, zone_choices
+from lms.core.timezones import is_valid_zone
 from lms.core.web import now
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
@@ -54,7 +53,7 @@ def _grid_page(live_session, status=200, typed=None, report_form=None):
         render_template(
             "lms/attendance/grid.html", live_session=live_session, academy=live_session.academy,
             rows=attendance.grid(live_session), changes=attendance.recent_changes(live_session),
-            states=ATTENDANCE_STATES, typed=typed or {},
+            imports=importing.past_imports(live_session), states=ATTENDANCE_STATES, typed=typed or {},
             report_form=report_form or ReportForm(formdata=None, file_timezone=live_session.academy.home_timezone),
         ),
         status,
@@ -123,61 +122,141 @@ def bulk(session_id):
 
 @bp.route("/admin/sessions/<int:session_id>/attendance/import", methods=["POST"])
 @admin_required
-def preview_import(session_id):
+def upload_report(session_id):
     live_session = _session(session_id)
     form = ReportForm()
     if not form.validate_on_submit():
         return _grid_page(live_session, status=400, report_form=form)
-    data = form.report.data.read()
     try:
-        preview = attendance.preview_import(live_session, data, form.file_timezone.data)
+        batch = importing.stage(live_session, form.report.data.read(), form.file_timezone.data,
+                                form.report.data.filename or "", current_person, now())
     except DomainError as error:
+        db.session.rollback()
         form.report.errors = [error.message]
         return _grid_page(live_session, status=400, report_form=form)
+    db.session.commit()
+    return redirect(url_for("lms.attendance.import_preview", session_id=live_session.id, import_id=batch.id), 303)
+
+
+def _import(session_id: int, import_id: int) -> AttendanceImport:
+    """The session's import, or 404 (an import of another session is not found under this one)."""
+    batch = db.get_or_404(AttendanceImport, import_id)
+    if batch.live_session_id != session_id:
+        abort(404)
+    return batch
+
+
+def _preview_page(batch, preview, decisions=None, status=200):
+    page = request.args.get("page", "1")
+    view = importing.preview_page(preview, int(page) if _is_number(page) else 1)
     return render_template(
-        "lms/attendance/preview.html", live_session=live_session, academy=live_session.academy,
-        preview=preview, file_b64=base64.b64encode(data).decode(), filename=form.report.data.filename or "",
-        decisions={},
-    )
+        "lms/attendance/preview.html", live_session=batch.live_session, academy=batch.live_session.academy,
+        batch=batch, preview=preview, view=view, decisions=decisions or {},
+    ), status
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/import/confirm", methods=["POST"])
+def _not_open(batch):
+    flash("This preview was saved already, or is no longer open: the imports are listed below.", "info")
+    return redirect(url_for("lms.attendance.grid", session_id=batch.live_session_id))
+
+
+@bp.route("/admin/sessions/<int:session_id>/attendance/imports/<int:import_id>")
 @admin_required
-def confirm_import(session_id):
-    live_session = _session(session_id)
-    if not EmptyForm().validate_on_submit():
+def import_preview(session_id, import_id):
+    batch = _import(session_id, import_id)
+    if batch.state != "previewed":
+        return _not_open(batch)
+    file_timezone = request.args.get("timezone") or batch.file_timezone
+    if not is_valid_zone(file_timezone):
         abort(400)
     try:
-        data = base64.b64decode(request.form.get("file_b64", ""), validate=True)
-    except (binascii.Error, ValueError):
-        abort(400)
-    file_timezone = request.form.get("file_timezone", "")
+        preview = importing.staged_preview(batch, file_timezone)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("lms.attendance.grid", session_id=session_id))
+    return _preview_page(batch, preview)
+
+
+def _decisions(form) -> dict[str, tuple[int, ...] | None]:
+    """The "for you to decide" choices as sent: each row's learner, or None to ignore it."""
     decisions = {}
-    for name, value in request.form.items():
+    for name, value in form.items():
         if name.startswith("decision-") and value:
             if value != "ignore" and not _is_number(value):
                 abort(400)
-            decisions[name.removeprefix("decision-")] = int(value) if value != "ignore" else None
+            decisions[name.removeprefix("decision-")] = (int(value),) if value != "ignore" else None
+    return decisions
+
+
+@bp.route("/admin/sessions/<int:session_id>/attendance/imports/<int:import_id>", methods=["POST"])
+@admin_required
+def save_import(session_id, import_id):
+    batch = _import(session_id, import_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    file_timezone = request.form.get("file_timezone", "")
+    if not is_valid_zone(file_timezone):
+        abort(400)
+    if request.form.get("file_sha256") != batch.file_sha256:
+        # A form left open on a preview that was forgotten, whose address another file has since taken.
+        flash("This preview is not the one you were looking at: check it before saving.", "error")
+        return redirect(url_for("lms.attendance.import_preview", session_id=session_id, import_id=import_id))
+    decisions = _decisions(request.form)
     try:
-        result = attendance.apply_import(
-            live_session, data, file_timezone, decisions, current_person, now(), request.form.get("filename", "")
+        typed = {name.removeprefix("who-"): value for name, value in request.form.items() if name.startswith("who-")}
+        result = importing.save_staged(
+            batch, decisions, current_person, now(), file_timezone, typed=typed,
+            import_anyway=request.form.get("import_anyway") == "yes",
+            accept_likely=request.form.get("accept_likely") == "yes",
+            ignore_undecided=request.form.get("ignore_undecided") == "yes",
         )
     except DomainError as error:
         db.session.rollback()
         flash(f"Nothing was saved: {error.message}", "error")
         try:
-            preview = attendance.preview_import(live_session, data, file_timezone)
+            preview = importing.staged_preview(batch, file_timezone)
         except DomainError:
-            # The file itself cannot be read (a tampered form): back to the page to upload it again.
-            return _grid_page(live_session, status=400)
-        return render_template(
-            "lms/attendance/preview.html", live_session=live_session, academy=live_session.academy,
-            preview=preview, file_b64=request.form.get("file_b64", ""), filename=request.form.get("filename", ""),
-            decisions=request.form.to_dict(),
-        ), 400
+            return _grid_page(batch.live_session, status=400)
+        return _preview_page(batch, preview, request.form.to_dict(), status=400)
     db.session.commit()
-    if result.already_imported:
-        flash("This file was already imported for this session; nothing changed.", "info")
+    if result.state == "already_saved":
+        flash("This import was saved already; nothing changed.", "info")
+    elif result.state == "unchanged":
+        flash("Nothing to save: the attendance in this file is already recorded for this session.", "info")
     else:
-        flash(f"Attendance imported: {result.changed} change{'s' if result.changed != 1 else ''}.", "success")
-    return redirect(url_for("lms.attendance.grid", session_id=live_session.id))
+        shared = "".join(f" “{name}” was given to {number} learners (a shared device or room)." for name, number in result.shared)
+        flash(f"Attendance imported: {result.changed} change{'s' if result.changed != 1 else ''}.{shared}", "success")
+    return redirect(url_for("lms.attendance.grid", session_id=session_id))
+
+
+@bp.route("/admin/sessions/<int:session_id>/attendance/imports/<int:import_id>/undo")
+@admin_required
+def undo_form(session_id, import_id):
+    batch = _import(session_id, import_id)
+    if batch.state == "previewed":
+        return _not_open(batch)
+    return render_template(
+        "lms/attendance/undo.html", live_session=batch.live_session, academy=batch.live_session.academy,
+        batch=batch, plan=importing.undo_plan(batch),
+    )
+
+
+@bp.route("/admin/sessions/<int:session_id>/attendance/imports/<int:import_id>/undo", methods=["POST"])
+@admin_required
+def undo_import(session_id, import_id):
+    batch = _import(session_id, import_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        result = importing.undo_import(batch, current_person, now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("lms.attendance.undo_form", session_id=session_id, import_id=import_id))
+    db.session.commit()
+    if result.state == "already_undone":
+        flash("This import was undone already; nothing changed.", "info")
+    else:
+        flash(f"Import undone: the attendance of {result.restored} learner{'s' if result.restored != 1 else ''} "
+              "is as it was before it.", "success")
+    return redirect(url_for("lms.attendance.grid", session_id=session_id))

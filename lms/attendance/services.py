@@ -1,23 +1,20 @@
-"""Recording attendance: the grid an admin edits by hand, and importing Zoom or Teams reports."""
+"""Recording attendance: the grid an admin edits by hand, and the one way every change is written
+(importing.py imports reports through it)."""
 from __future__ import annotations
 
-import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.academies.models import Enrolment, LiveSession
 from lms.accounts.models import User
-from lms.attendance.models import ATTENDANCE_STATES, Attendance, AttendanceChange, AttendanceImport
-from lms.attendance.reports import MatchedAttendee, Person, match_rows, merge_minutes, outcome, parse_report
+from lms.attendance.models import ATTENDANCE_STATES, Attendance, AttendanceChange
 from lms.audit import services as audit
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
-from lms.core.timezones import is_valid_zone
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +40,8 @@ def learners_of(academy_id: int) -> list[tuple[User, str]]:
 
 def grid(live_session: LiveSession) -> list[GridRow]:
     """Every learner of the academy with their attendance at this session (two queries)."""
-    recorded = {
-        row.user_id: row
-        for row in db.session.scalars(select(Attendance).where(Attendance.live_session_id == live_session.id))
-    }
-    return [GridRow(user, group, recorded.get(user.id)) for user, group in learners_of(live_session.academy_id)]
+    now_recorded = recorded(live_session)
+    return [GridRow(user, group, now_recorded.get(user.id)) for user, group in learners_of(live_session.academy_id)]
 
 
 def recent_changes(live_session: LiveSession, limit: int = 50) -> list[AttendanceChange]:
@@ -60,7 +54,7 @@ def recent_changes(live_session: LiveSession, limit: int = 50) -> list[Attendanc
     ).all()
 
 
-def _require_started(live_session: LiveSession, now: datetime) -> None:
+def require_started(live_session: LiveSession, now: datetime) -> None:
     # Attendance of a session still to come would make certificates for attendance that never happened.
     if live_session.starts_at > now:
         raise DomainError("This session has not started yet: attendance can be recorded once it begins.")
@@ -73,7 +67,15 @@ def _check_entry(live_session: LiveSession, status: str, minutes: int | None) ->
         raise DomainError("Minutes attended is a number between 0 and 1440.")
 
 
-def _apply(
+def recorded(live_session: LiveSession) -> dict[int, Attendance]:
+    """What is recorded for the session now: learner id -> their attendance."""
+    return {
+        row.user_id: row
+        for row in db.session.scalars(select(Attendance).where(Attendance.live_session_id == live_session.id))
+    }
+
+
+def change_attendance(
     live_session: LiveSession,
     existing: dict[int, Attendance],
     user_id: int,
@@ -82,8 +84,10 @@ def _apply(
     source: str,
     by: User,
     now: datetime,
+    import_id: int | None = None,
+    note: str = "",
 ) -> bool:
-    """Set one person's attendance and record the change; False when nothing changed."""
+    """Set one person's attendance and record the change, with all it replaced; False when nothing changed."""
     current = existing.get(user_id)
     if current is not None and current.status == status and current.minutes == minutes:
         return False
@@ -92,7 +96,10 @@ def _apply(
             live_session_id=live_session.id, user_id=user_id,
             old_status=current.status if current else "", new_status=status,
             old_minutes=current.minutes if current else None, new_minutes=minutes,
-            source=source, changed_by_id=by.id, changed_at=now,
+            old_source=current.source if current else None,
+            old_updated_at=current.updated_at if current else None,
+            old_updated_by_id=current.updated_by_id if current else None,
+            source=source, import_id=import_id, note=note[:255], changed_by_id=by.id, changed_at=now,
         )
     )
     if current is None:
@@ -111,18 +118,15 @@ def record(
     live_session: LiveSession, entries: dict[int, tuple[str, int | None]], by: User, now: datetime
 ) -> int:
     """Save hand-made attendance for several learners at once; all or nothing. Returns how many changed."""
-    _require_started(live_session, now)
+    require_started(live_session, now)
     learner_ids = {user.id for user, _ in learners_of(live_session.academy_id)}
     for user_id, (status, minutes) in entries.items():
         if user_id not in learner_ids:
             raise DomainError("That person is not a learner of this academy.")
         _check_entry(live_session, status, minutes)
-    existing = {
-        row.user_id: row
-        for row in db.session.scalars(select(Attendance).where(Attendance.live_session_id == live_session.id))
-    }
+    existing = recorded(live_session)
     changed = sum(
-        _apply(live_session, existing, user_id, status, minutes, "manual", by, now)
+        change_attendance(live_session, existing, user_id, status, minutes, "manual", by, now)
         for user_id, (status, minutes) in entries.items()
     )
     audit.record(by, "attendance.record", f"live session {live_session.id}", f"{changed} changes")
@@ -141,227 +145,3 @@ def mark_everyone(live_session: LiveSession, status: str, only_unrecorded: bool,
         if not (only_unrecorded and row.attendance is not None)
     }
     return record(live_session, entries, by, now)
-
-
-# --- importing a report ----------------------------------------------------------------------
-
-@dataclass
-class PreviewLine:
-    """One person (or one unknown participant) from the report, with what the import would record."""
-
-    key: str
-    kind: str  # "email", "name", "likely", "none", "facilitator"
-    person: User | None
-    display_name: str
-    email: str
-    minutes: float
-    outcome: str
-    lines: list[int]
-    intervals: list[tuple[datetime, datetime]] = field(repr=False, default_factory=list)
-
-    @property
-    def needs_decision(self) -> bool:
-        return self.kind in ("likely", "none")
-
-
-@dataclass
-class ImportPreview:
-    platform: str
-    meeting_title: str
-    file_sha256: str
-    file_timezone: str
-    lines: list[PreviewLine]
-    not_in_report: list[User]
-    learners: list[User]
-    warnings: list[str]
-    earlier_import: AttendanceImport | None
-
-    @property
-    def sure(self) -> list[PreviewLine]:
-        return [line for line in self.lines if line.kind in ("email", "name")]
-
-    @property
-    def to_decide(self) -> list[PreviewLine]:
-        return [line for line in self.lines if line.needs_decision]
-
-    @property
-    def facilitators(self) -> list[PreviewLine]:
-        return [line for line in self.lines if line.kind == "facilitator"]
-
-
-def _line_key(attendee) -> str:
-    """A stable name for one group of rows, so a decision made on the preview finds it again."""
-    first = attendee.rows[0]
-    raw = f"{attendee.kind}|{attendee.person_id}|{attendee.display_name}|{attendee.email}|{first.line}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
-
-
-def _facilitator_emails(academy_id: int) -> set[str]:
-    return set(
-        db.session.scalars(
-            select(User.email)
-            .join(Enrolment, Enrolment.user_id == User.id)
-            .where(Enrolment.academy_id == academy_id, Enrolment.role == "facilitator")
-        )
-    )
-
-
-def _preview_lines(
-    live_session: LiveSession, attendees: list[MatchedAttendee], learners_by_id: dict[int, User]
-) -> list[PreviewLine]:
-    """One line per person in the report: who they seem to be, their minutes in the session, the outcome."""
-    facilitator_emails = _facilitator_emails(live_session.academy_id)
-    share = live_session.academy.attendance_share / 100
-    lines = []
-    for attendee in attendees:
-        intervals = [(row.joined_at, row.left_at) for row in attendee.rows]
-        minutes = merge_minutes(intervals, live_session.starts_at, live_session.ends_at)
-        kind = attendee.kind
-        if kind == "none" and attendee.email in facilitator_emails:
-            kind = "facilitator"
-        lines.append(
-            PreviewLine(
-                key=_line_key(attendee), kind=kind, person=learners_by_id.get(attendee.person_id),
-                display_name=attendee.display_name, email=attendee.email, minutes=round(minutes, 1),
-                outcome=outcome(minutes, live_session.duration_minutes, share),
-                lines=[row.line for row in attendee.rows], intervals=intervals,
-            )
-        )
-    return lines
-
-
-def preview_import(live_session: LiveSession, data: bytes, file_timezone: str) -> ImportPreview:
-    """Read a report and show what it would record, saving nothing. Raises AttendanceFileError."""
-    if not is_valid_zone(file_timezone):
-        raise DomainError("Choose the time zone the report's times are in.", field="file_timezone")
-    report = parse_report(data, file_timezone)
-    academy = live_session.academy
-    learners = [user for user, _ in learners_of(academy.id)]
-    attendees = match_rows(report.rows, [Person(u.id, u.full_name, u.email) for u in learners])
-    lines = _preview_lines(live_session, attendees, {user.id: user for user in learners})
-    start, end = live_session.starts_at, live_session.ends_at
-    seen = {line.person.id for line in lines if line.person is not None}
-    warnings = []
-    if report.rows and not any(end > row.joined_at and row.left_at > start for row in report.rows):
-        warnings.append(
-            "No one in this file was connected during the session's scheduled time. Check that the file "
-            "is for this session and that its time zone is right."
-        )
-    file_sha256 = hashlib.sha256(data).hexdigest()
-    earlier = db.session.scalar(
-        select(AttendanceImport).where(
-            AttendanceImport.live_session_id == live_session.id,
-            AttendanceImport.file_sha256 == file_sha256,
-            AttendanceImport.file_timezone == file_timezone,
-        )
-    )
-    return ImportPreview(
-        platform=report.platform, meeting_title=report.meeting_title, file_sha256=file_sha256,
-        file_timezone=file_timezone, lines=lines,
-        not_in_report=[user for user in learners if user.id not in seen],
-        learners=learners, warnings=warnings, earlier_import=earlier,
-    )
-
-
-@dataclass
-class ImportResult:
-    changed: int
-    already_imported: bool
-    outcomes: dict[int, tuple[str, int]]  # user id -> (status, minutes)
-
-
-def _stays_by_learner(
-    preview: ImportPreview, decisions: dict[str, int | None]
-) -> dict[int, list[tuple[datetime, datetime]]]:
-    """Each learner's stays in the meeting (none for those not in the report), with every decision applied."""
-    learner_ids = {user.id for user in preview.learners}
-    undecided = [line for line in preview.to_decide if line.key not in decisions]
-    if undecided:
-        names = ", ".join(line.display_name for line in undecided)
-        raise DomainError(f"Decide who these participants are, or ignore them: {names}.")
-    intervals: dict[int, list[tuple[datetime, datetime]]] = {user_id: [] for user_id in learner_ids}
-    for line in preview.lines:
-        if line.kind == "facilitator":
-            continue
-        person_id = line.person.id if not line.needs_decision else decisions[line.key]
-        if person_id is None:
-            continue
-        if person_id not in learner_ids:
-            raise DomainError("A participant was matched to someone who is not a learner of this academy.")
-        intervals[person_id].extend(line.intervals)
-    return intervals
-
-
-def _record_outcomes(
-    live_session: LiveSession,
-    intervals: dict[int, list[tuple[datetime, datetime]]],
-    platform: str,
-    by: User,
-    now: datetime,
-) -> tuple[dict[int, tuple[str, int]], int]:
-    """Each learner's status from their minutes; (user id -> (status, minutes), how many rows changed)."""
-    share = live_session.academy.attendance_share / 100
-    existing = {
-        row.user_id: row
-        for row in db.session.scalars(select(Attendance).where(Attendance.live_session_id == live_session.id))
-    }
-    outcomes = {}
-    changed = 0
-    for user_id, spans in intervals.items():
-        minutes = merge_minutes(spans, live_session.starts_at, live_session.ends_at) if spans else 0.0
-        status = outcome(minutes, live_session.duration_minutes, share)
-        current = existing.get(user_id)
-        if status == "absent" and current is not None and (
-            current.status == "excused" or (current.source == "manual" and current.status == "present")
-        ):
-            # An excuse, or a "present" set by hand (a phone dial-in, a shared screen), is not undone
-            # by someone's absence from the report.
-            continue
-        outcomes[user_id] = (status, round(minutes))
-        changed += _apply(live_session, existing, user_id, status, round(minutes), platform, by, now)
-    return outcomes, changed
-
-
-def apply_import(
-    live_session: LiveSession,
-    data: bytes,
-    file_timezone: str,
-    decisions: dict[str, int | None],
-    by: User,
-    now: datetime,
-    filename: str = "",
-) -> ImportResult:
-    """Save a previewed report, all or nothing.
-
-    `decisions` maps each line needing a decision (likely or unmatched) to a learner's id, or None
-    to ignore it; every such line must have one. Learners not in the report are recorded absent,
-    except that an excuse already recorded is kept. The same file twice changes nothing.
-    The caller commits; when another request saved the same file first, the session is rolled back.
-    """
-    _require_started(live_session, now)
-    preview = preview_import(live_session, data, file_timezone)
-    if preview.earlier_import is not None:
-        return ImportResult(0, True, {})
-    intervals = _stays_by_learner(preview, decisions)
-    outcomes, changed = _record_outcomes(live_session, intervals, preview.platform, by, now)
-    db.session.add(
-        AttendanceImport(
-            live_session_id=live_session.id, file_sha256=preview.file_sha256, file_timezone=file_timezone,
-            platform=preview.platform,
-            filename=filename[:255], people_recorded=len(outcomes), imported_by_id=by.id, imported_at=now,
-        )
-    )
-    audit.record(
-        by, "attendance.import", f"live session {live_session.id}",
-        f"{preview.platform} report {preview.file_sha256[:12]}, {changed} changes",
-    )
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same file saved by another request a moment ago (a double click): that one counts.
-        db.session.rollback()
-        return ImportResult(0, True, {})
-    log.info(
-        "%s report imported for session %s by %s: %d changes", preview.platform, live_session.id, by.email, changed
-    )
-    return ImportResult(changed, False, outcomes)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -141,7 +142,7 @@ def test_only_ingrid_and_marcus_attend_both_sessions_without_a_hand_resolved_mat
         present.append({
             attendee.person_id
             for attendee in attendees
-            if attendee.kind in ("email", "name") and outcome(minutes_of(attendee, window), 90) == "present"
+            if attendee.kind == "email" and outcome(minutes_of(attendee, window), 90) == "present"
         })
     both = present[0] & present[1]
     assert both == {ID["Ingrid Solberg"], ID["Marcus Boudreaux"]}
@@ -236,6 +237,24 @@ def test_times_with_12_and_24_hour_clocks(written):
 def test_times_without_seconds(written):
     report = parse_report(zoom_csv(f'Ingrid Solberg,i@example.org,"{written}",2025-05-02 11:30,92,No'), ZONE)
     assert report.rows[0].joined_at == datetime(2025, 5, 2, 13, 58, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("05/02/2025 12:30:00 AM", datetime(2025, 5, 2, 4, 30, tzinfo=UTC)),  # half past midnight
+    ("05/02/2025 12:30 PM", datetime(2025, 5, 2, 16, 30, tzinfo=UTC)),
+    ("5/2/25 0:05", datetime(2025, 5, 2, 4, 5, tzinfo=UTC)),
+    ("5/2/99 23:59:59", datetime(1999, 5, 3, 3, 59, 59, tzinfo=UTC)),  # as strptime reads %y
+])
+def test_slashed_times_at_the_edges_of_the_clock(written, expected):
+    report = parse_report(zoom_csv(f'Ingrid Solberg,i@example.org,"{written}",2025-05-02 23:59,1,No'), ZONE)
+    assert report.rows[0].joined_at == expected
+
+
+@pytest.mark.parametrize("written", ["05/02/2025 13:00 PM", "05/02/2025 0:30 AM", "02/30/2025 10:00", "5/2/25 24:00"])
+def test_impossible_slashed_times_are_refused(written):
+    with pytest.raises(AttendanceFileError) as refused:
+        parse_report(zoom_csv(f'Ingrid Solberg,i@example.org,"{written}",2025-05-02 23:59,1,No'), ZONE)
+    assert f"'{written}' in the 'Join Time' column is not a date and time" in refused.value.message
 
 
 def test_a_pm_time_and_a_winter_date_use_the_zones_offset_on_that_day():
@@ -342,8 +361,9 @@ def kind_and_person(row: JoinRow, people: list[Person] = PEOPLE) -> tuple[str, i
     ("row", "expected"),
     [
         (join_row("Anything", email="marcus.b@example.org"), ("email", ID["Marcus Boudreaux"])),
-        (join_row("  ingrid   SOLBERG "), ("name", ID["Ingrid Solberg"])),
-        (join_row("Marcus B", original_name="Marcus Boudreaux"), ("name", ID["Marcus Boudreaux"])),
+        # Without an email, even the exact name is only likely: a person confirms it.
+        (join_row("  ingrid   SOLBERG "), ("likely", ID["Ingrid Solberg"])),
+        (join_row("Marcus B", original_name="Marcus Boudreaux"), ("likely", ID["Marcus Boudreaux"])),
         (join_row("Aisha Rahman", guest=True), ("likely", ID["Aisha Rahman"])),
         (join_row("Jean-Francois Cote"), ("likely", ID["Jean-François Côté"])),
         (join_row("jean francois côté"), ("likely", ID["Jean-François Côté"])),
@@ -356,6 +376,51 @@ def kind_and_person(row: JoinRow, people: list[Person] = PEOPLE) -> tuple[str, i
 )
 def test_match_kinds(row, expected):
     assert kind_and_person(row) == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        # An email no one has is never overruled by the name, however exact: a person decides.
+        (join_row("Ingrid Solberg", email="ingrid@home.example"), ("none", "unknown_email", ID["Ingrid Solberg"])),
+        (join_row("Someone", email="someone@home.example"), ("none", "unknown_email", None)),
+        # Marcus's email with Ingrid's name: which one is right is for a person to say.
+        (join_row("Ingrid Solberg", email="marcus.b@example.org"), ("none", "email_of_other", None)),
+        # The email decides when the name is only a display name, or agrees with it.
+        (join_row("Marcus on the train", email="MARCUS.B@example.org "), ("email", "learner", ID["Marcus Boudreaux"])),
+        (join_row("Marcus B", email="marcus.b@example.org"), ("email", "learner", ID["Marcus Boudreaux"])),
+        # NFD and NFC of one name are the same name; so are other cases and spacing.
+        (join_row(unicodedata.normalize("NFD", "Jean-François Côté")), ("likely", "same_name", ID["Jean-François Côté"])),
+        (join_row("JEAN-FRANÇOIS  CÔTÉ"), ("likely", "same_name", ID["Jean-François Côté"])),
+        (join_row("Jean Francois Cote"), ("likely", "written_differently", ID["Jean-François Côté"])),
+        (join_row("WeiLing Tan"), ("likely", "written_differently", ID["Wei Ling Tan"])),
+        (join_row("Aisha Rahman", guest=True), ("likely", "guest", ID["Aisha Rahman"])),
+    ],
+    ids=lambda value: f"{value.display_name} <{value.email}>" if isinstance(value, JoinRow) else None,
+)
+def test_match_reasons(row, expected):
+    [attendee] = match_rows([row], PEOPLE)
+    assert (attendee.kind, attendee.reason, attendee.person_id) == expected
+
+
+def test_a_row_with_another_persons_email_offers_both_people():
+    [attendee] = match_rows([join_row("Ingrid Solberg", email="marcus.b@example.org")], PEOPLE)
+    assert attendee.candidates == (ID["Marcus Boudreaux"], ID["Ingrid Solberg"])
+
+
+def test_letters_without_accents_to_strip_are_compared_plainly():
+    people = [Person(id=1, full_name="Søren Ødegård", email="s@example.net"),
+              Person(id=2, full_name="Łucja Wałęsa", email="l@example.net")]
+    assert kind_and_person(join_row("Soren Odegard"), people) == ("likely", 1)
+    assert kind_and_person(join_row("lucja walesa"), people) == ("likely", 2)
+
+
+def test_a_facilitators_email_or_name_is_listed_as_a_facilitator():
+    people = PEOPLE + [Person(id=50, full_name="Dana Whitfield", email="dana.whitfield@example.org", role="facilitator")]
+    assert kind_and_person(join_row("Dana", email="dana.whitfield@example.org"), people) == ("facilitator", 50)
+    assert kind_and_person(join_row("Dana Whitfield"), people) == ("facilitator", 50)
+    # A learner's name on the facilitator's account: a person decides.
+    assert kind_and_person(join_row("Ingrid Solberg", email="dana.whitfield@example.org"), people) == ("none", None)
 
 
 def test_a_likely_match_that_fits_two_people_is_no_match():
@@ -377,7 +442,7 @@ def test_rows_of_one_person_are_grouped_and_hosts_left_out():
     assert [(attendee.kind, attendee.display_name, len(attendee.rows)) for attendee in attendees] == [
         ("email", "Marcus B", 2),
         ("none", "Aisha's iPhone", 2),
-        ("name", "Marcus Boudreaux", 1),  # matched differently, so kept apart for the caller to weigh
+        ("likely", "Marcus Boudreaux", 1),  # by name alone, so kept apart for a person to confirm
     ]
 
 

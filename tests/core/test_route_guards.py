@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from lms.attendance.models import AttendanceImport
 from lms.certificates.models import Certificate
 from lms.core.extensions import db
 from lms.core.types import utcnow
@@ -94,10 +95,15 @@ ROUTES = {
     "lms.attendance.save": Route("POST", "/admin/sessions/{session}/attendance", ADMIN_ONLY, {}),
     "lms.attendance.bulk": Route("POST", "/admin/sessions/{session}/attendance/bulk", ADMIN_ONLY,
                                        {"status": "present", "scope": "unrecorded"}),
-    "lms.attendance.preview_import": Route("POST", "/admin/sessions/{session}/attendance/import",
-                                                 ADMIN_ONLY, {}),
-    "lms.attendance.confirm_import": Route("POST", "/admin/sessions/{session}/attendance/import/confirm",
-                                                 ADMIN_ONLY, {"file_b64": "", "file_timezone": "UTC"}),
+    "lms.attendance.upload_report": Route("POST", "/admin/sessions/{session}/attendance/import", ADMIN_ONLY, {}),
+    "lms.attendance.import_preview": Route("GET", "/admin/sessions/{session}/attendance/imports/{attendance_import}",
+                                           ADMIN_ONLY),
+    "lms.attendance.save_import": Route("POST", "/admin/sessions/{session}/attendance/imports/{attendance_import}",
+                                        ADMIN_ONLY, {"file_timezone": "UTC"}),
+    "lms.attendance.undo_form": Route("GET", "/admin/sessions/{session}/attendance/imports/{attendance_import}/undo",
+                                      ADMIN_ONLY),
+    "lms.attendance.undo_import": Route(
+        "POST", "/admin/sessions/{session}/attendance/imports/{attendance_import}/undo", ADMIN_ONLY),
     "lms.certificates.academy": Route("GET", "/admin/academies/{academy}/certificates", ADMIN_ONLY),
     "lms.certificates.zip": Route("GET", "/admin/academies/{academy}/certificates.zip", ADMIN_ONLY),
     "lms.certificates.issue_all": Route("POST", "/admin/academies/{academy}/certificates/issue",
@@ -143,12 +149,19 @@ def _academy_objects(title, learner, facilitator):
                         body="b", status="failed")
     db.session.add_all([reflection, certificate, mail])
     extra = make_academy(f"{title} spare")  # its session can be deleted without changing the academy
+    report = f"Name,User Email,Join Time,Leave Time\n{learner.full_name},{learner.email},2025-05-02 10:00,2025-05-02 11:30\n"
+    attendance_import = AttendanceImport(  # a report waiting to be saved (lms/attendance/importing.py)
+        live_session_id=academy.live_sessions[0].id, state="previewed", file_sha256="0" * 64, file_timezone="UTC",
+        file_data=report.encode(), platform="zoom", filename="report.csv",
+    )
+    db.session.add(attendance_import)
     db.session.commit()
     return {
         "academy": academy.id, "reading": reading.id, "spare_reading": spare_reading.id,
         "session": academy.live_sessions[0].id, "spare_session": extra.live_sessions[1].id,
         "reflection": reflection.id, "certificate": certificate.id,
         "certificate_code": certificate.verification_code, "learner": learner.id, "mail": mail.id,
+        "attendance_import": attendance_import.id,
     }
 
 
