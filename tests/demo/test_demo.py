@@ -291,7 +291,7 @@ def test_a_finished_learner_and_a_new_learner_see_their_progress(runner, browser
     newcomer.login(darnell[1], demo.DEMO_PASSWORD)
     page = newcomer.get("/learn/").get_data(as_text=True)
     assert "You have finished 0 of 4 readings." in page
-    assert "Reflection to write" in page
+    assert "Reflection not written yet" in page
 
 
 # --- logins --------------------------------------------------------------------------------------
