@@ -22,6 +22,12 @@ class AcademyForm(CreateForm):
     title = StringField("Title", validators=[DataRequired("Give the academy a title."), Length(max=200)])
     description = TextAreaField("Description")
     organiser = StringField("Organiser", validators=[Length(max=200)])
+    contact_email = EmailField(
+        "Contact address for learners (optional)",
+        description="Learners see it where they check their attendance and certificate, as who to write to "
+        "when something looks wrong.",
+        validators=[Length(max=254)],
+    )
     home_timezone = SelectField(
         "Home time zone",
         description="Session times are entered in this zone.",

@@ -36,6 +36,7 @@ def _academy_details(form) -> academies.AcademyDetails:
         title=form.title.data or "",
         description=form.description.data or "",
         organiser=form.organiser.data or "",
+        contact_email=form.contact_email.data or "",
         home_timezone=form.home_timezone.data or "",
         reference_timezones=form.reference_timezones.data or "",
         reminder_days=form.reminder_days.data if form.reminder_days.data is not None else 2,

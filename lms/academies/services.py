@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 from lms.academies.models import Academy, LiveSession
 from lms.accounts.models import User
+from lms.accounts.services import normalise_email
 from lms.audit import services as audit
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
@@ -44,6 +45,7 @@ class AcademyDetails:
     description: str
     organiser: str
     home_timezone: str
+    contact_email: str = ""
     reference_timezones: str = ""
     reminder_days: int = 2
     attendance_share: int = 75
@@ -71,6 +73,8 @@ def _apply_details(academy: Academy, details: AcademyDetails) -> None:
     academy.signatories = "\n".join(line.strip() for line in details.signatories.splitlines() if line.strip())
     academy.description = details.description.strip()
     academy.organiser = details.organiser.strip()
+    contact = (details.contact_email or "").strip()
+    academy.contact_email = normalise_email(contact, field="contact_email") if contact else ""
 
 
 def create_academy(details: AcademyDetails, by: User) -> Academy:

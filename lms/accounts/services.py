@@ -35,15 +35,15 @@ ROSTER_COLUMNS = ("full_name", "email", "role", "timezone", "group")
 
 # --- emails and passwords -------------------------------------------------------------------
 
-def normalise_email(raw: str) -> str:
+def normalise_email(raw: str, field: str = "email") -> str:
     """Check an address's shape and return it lower-cased, the form it is stored and compared in."""
     raw = (raw or "").strip()
     if not raw:
-        raise DomainError("Enter an email address.", field="email")
+        raise DomainError("Enter an email address.", field=field)
     try:
         checked = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as error:
-        raise DomainError(f"{raw} is not a valid email address: {error}", field="email") from None
+        raise DomainError(f"{raw} is not a valid email address: {error}", field=field) from None
     return checked.normalized.lower()
 
 

@@ -5,7 +5,7 @@ import segno
 from flask import current_app, render_template
 
 from lms.academies.models import Academy
-from lms.certificates.eligibility import session_date
+from lms.certificates.eligibility import Eligibility, session_date
 from lms.certificates.models import Certificate
 from lms.certificates.verification import verification_url
 from lms.core import pdf as pdf_renderer
@@ -43,6 +43,17 @@ def session_dates_text(academy: Academy) -> str:
     """The days of the academy's live sessions in its home zone, each day once."""
     days = [session_date(live_session, academy.home_timezone) for live_session in academy.live_sessions]
     return join_dates(list(dict.fromkeys(days)))
+
+
+def printed_dates(eligibility: Eligibility) -> tuple[str, str]:
+    """(days attended, days excused) as the certificate prints them, each day once.
+
+    A certificate of attendance names only the sessions the person attended. A session they missed under an
+    exception is named as excused, so the certificate never says they were somewhere they were not.
+    """
+    attended = [requirement.day for requirement in eligibility.sessions if requirement.met]
+    excused = [requirement.day for requirement in eligibility.sessions if not requirement.met]
+    return join_dates(list(dict.fromkeys(attended))), join_dates(list(dict.fromkeys(excused)))
 
 
 def qr_data_uri(text: str) -> str:

@@ -1,0 +1,28 @@
+"""first cohort: what a certificate excused, whom learners write to
+
+Revision ID: 0010_time_preferences
+Revises: 0007_host_identity
+Create Date: 2026-12-02 16:00:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0010_time_preferences'
+down_revision = '0007_host_identity'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('lms_academies', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('contact_email', sa.String(length=254), server_default='', nullable=False))
+    with op.batch_alter_table('lms_certificates', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('excused_dates', sa.String(length=300), server_default='', nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('lms_certificates', schema=None) as batch_op:
+        batch_op.drop_column('excused_dates')
+    with op.batch_alter_table('lms_academies', schema=None) as batch_op:
+        batch_op.drop_column('contact_email')
