@@ -21,7 +21,7 @@ from lms.audit import services as audit
 from lms.core import mail
 from lms.core.exceptions import DomainError, RosterError
 from lms.core.extensions import db
-from lms.core.timezones import is_offered_zone
+from lms.core.timezones import find_zone, is_offered_zone
 from lms.core.types import utcnow
 from lms.notifications import outbox
 
@@ -96,6 +96,20 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def save_time_preferences(user: User, zone_name: str | None, clock: str | None) -> None:
+    """The person's own zone (now confirmed: they chose it) and clock: "12", "24", or "" to follow the zone.
+    None leaves either as it is."""
+    if clock not in (None, "", "12", "24"):
+        raise DomainError("Choose the 12-hour or the 24-hour clock.", field="clock")
+    if zone_name is not None:
+        user.timezone = find_zone(zone_name)
+        user.timezone_confirmed = True
+    if clock is not None:
+        user.clock = clock
+    log.info("time zone %s (confirmed: %s), clock %s, for %s", user.timezone, user.timezone_confirmed,
+             user.clock or "from the zone", user.email)
+
+
 def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC") -> User:
     email = normalise_email(email)
     if not is_offered_zone(timezone):
@@ -103,6 +117,7 @@ def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(email=email, full_name=full_name.strip() or email, timezone=timezone)
+    user.timezone_confirmed = True  # they typed it themselves
     set_password(user, password)  # before anything is added: a refused password saves nothing
     user.is_admin = True
     db.session.add(user)

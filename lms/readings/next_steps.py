@@ -19,7 +19,9 @@ class Step:
     # "revision": revise a reflection the facilitator returned; "certificate": download it;
     # "read": read an open reading (and reflect on it, when `reflect`); "reflect": write or submit the
     # reflection on a reading already finished; "join": a session happening now; "attend": the next session;
-    # "readings-later": no reading is open yet; "sessions-over": nothing left but the certificate to come.
+    # "readings-later": no reading is open yet; "sessions-over": nothing left but the certificate to come;
+    # "check-zone": the learner has not said the zone the times are shown in is theirs (a host app's people,
+    # and accounts made before the invitation asked).
     kind: str
     reading: Reading | None = None
     session: LiveSession | None = None
@@ -35,12 +37,14 @@ def _to_write(state) -> bool:
     return state.reflection_status in ("not-started", "draft")
 
 
-def next_steps(plan, *, has_certificate: bool) -> list[Step]:
+def next_steps(plan, *, has_certificate: bool, zone_confirmed: bool = True) -> list[Step]:
     """The learner's next steps in one academy (`plan` is a readings.services.AcademyPlan)."""
     steps = [Step("revision", state.reading) for state in plan.readings if state.reflection_status == "revision_requested"]
     others: list[Step] = []
     if has_certificate:
         others.append(Step("certificate"))
+    if not zone_confirmed:
+        others.append(Step("check-zone"))
     current = [state for state in plan.readings if state.is_open and not state.is_closed]
     unread = next((state for state in current if not state.is_finished), None)
     if unread is not None:

@@ -92,6 +92,7 @@ class AcademyPlan:
     now: datetime
     readings: list[ReadingState] = field(default_factory=list)
     has_certificate: bool = False  # a valid certificate of attendance is waiting for the learner
+    zone_confirmed: bool = True  # the learner said the zone their times are shown in is theirs
 
     @property
     def finished_count(self) -> int:
@@ -109,7 +110,9 @@ class AcademyPlan:
     @cached_property
     def steps(self) -> list[Step]:
         """What to do next (learners only)."""
-        return next_steps(self, has_certificate=self.has_certificate) if self.is_learner else []
+        if not self.is_learner:
+            return []
+        return next_steps(self, has_certificate=self.has_certificate, zone_confirmed=self.zone_confirmed)
 
 
 # The statements below run on every learner page. Each is built once and reused with its parameters,
@@ -197,7 +200,8 @@ def dashboard(user: User, now: datetime) -> list[AcademyPlan]:
         if academy is None:
             continue
         plan = AcademyPlan(academy, enrolment, academy.next_session(now), now,
-                           has_certificate=enrolment.academy_id in certified)
+                           has_certificate=enrolment.academy_id in certified,
+                           zone_confirmed=user.timezone_confirmed)
         for reading in academy.readings:
             progress, reflection, feedback_count = mine.get(reading.id, (None, None, 0))
             plan.readings.append(

@@ -1,4 +1,5 @@
-"""first cohort: what a certificate excused, whom learners write to
+"""first cohort: a zone the person confirmed, their 12- or 24-hour clock; what a certificate excused, whom
+learners write to
 
 Revision ID: 0010_time_preferences
 Revises: 0007_host_identity
@@ -15,6 +16,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('lms_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('timezone_confirmed', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('clock', sa.String(length=2), server_default='', nullable=False))
     with op.batch_alter_table('lms_academies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('contact_email', sa.String(length=254), server_default='', nullable=False))
     with op.batch_alter_table('lms_certificates', schema=None) as batch_op:
@@ -26,3 +30,6 @@ def downgrade():
         batch_op.drop_column('excused_dates')
     with op.batch_alter_table('lms_academies', schema=None) as batch_op:
         batch_op.drop_column('contact_email')
+    with op.batch_alter_table('lms_users', schema=None) as batch_op:
+        batch_op.drop_column('clock')
+        batch_op.drop_column('timezone_confirmed')
