@@ -32,7 +32,13 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
 def home_for(user) -> str:
-    return url_for("lms.academies.index") if user.is_admin else url_for("lms.readings.dashboard")
+    """Where a person lands after signing in: admins on the admin pages, facilitators on their facilitation
+    page (with the reflections waiting for them), learners on their dashboard."""
+    if user.is_admin:
+        return url_for("lms.academies.index")
+    if user.facilitates_any:
+        return url_for("lms.reflections.home")
+    return url_for("lms.readings.dashboard")
 
 
 def _start_session(user) -> None:

@@ -300,7 +300,7 @@ def test_a_finished_learner_and_a_new_learner_see_their_progress(runner, browser
     ("email", "home", "greeting"),
     [
         ("ingrid.solberg@example.org", "/learn/", "Hello, Ingrid Solberg"),
-        ("dana.whitfield@example.org", "/learn/", "You facilitate this academy"),
+        ("dana.whitfield@example.org", "/facilitate/", "waiting for review"),
         ("admin@example.org", "/admin/", TITLE),
     ],
 )

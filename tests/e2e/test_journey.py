@@ -302,7 +302,9 @@ def test_facilitator_follows_the_invitation(journey):
     page.get_by_label("Type it again").fill(FACILITATOR_PASSWORD)
     page.get_by_role("button", name="Save my password").click()
     expect(flash(page)).to_contain_text("Your password is set. Welcome!")
-    expect(page.get_by_text("You facilitate this academy")).to_be_visible()
+    # A facilitator lands on their facilitation page, with what is waiting for them.
+    expect(page).to_have_url(re.compile(r"/facilitate/$"))
+    expect(page.locator(".lead")).to_have_text("1 reflection is waiting for review.")
 
 
 @journey_step
