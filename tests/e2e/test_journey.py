@@ -538,6 +538,17 @@ def test_no_serious_accessibility_violation(journey, name):
         raise KnownFault(f"known violations on {step}:\n{describe_violations(expected)}")
 
 
+@pytest.mark.parametrize("name", PAGES)
+def test_no_sideways_scroll_on_a_phone(journey, name):
+    """At 360 px nothing makes the whole page scroll sideways (a wide table scrolls in its own box)."""
+    step, result = _checked(journey, name)
+    layout = result.phone_layout
+    assert not result.scrolls_sideways, (
+        f"{step} ({result.url}) is {layout['scrollWidth']} px wide at {layout['width']} px; sticking out:\n"
+        + "\n".join(f"- {item}" for item in layout["sticking"])
+    )
+
+
 @pytest.mark.parametrize("name", _pages(KNOWN_CSP))
 def test_markup_allowed_by_csp(journey, name):
     """The journey bypasses the CSP to inject axe-core, so check that the page itself does not need that."""

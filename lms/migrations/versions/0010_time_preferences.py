@@ -1,5 +1,8 @@
-"""first cohort: a zone the person confirmed, their 12- or 24-hour clock; what a certificate excused, whom
-learners write to
+"""first cohort: confirmed zone and 12/24-hour clock, excused sessions on certificates, learners' contact
+
+People confirm the zone an admin guessed (lms_users.timezone_confirmed) and choose a clock (lms_users.clock,
+"" following the zone's country); a certificate keeps the days of sessions excused under an exception
+(lms_certificates.excused_dates); an academy may give learners an address to write to (contact_email).
 
 Revision ID: 0010_time_preferences
 Revises: 0007_host_identity
