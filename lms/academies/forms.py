@@ -97,5 +97,5 @@ class RosterForm(FlaskForm):
     roster = FileField(
         "Roster file (CSV)",
         validators=[FileRequired("Choose a CSV file to import.")],
-        description="Columns: full_name, email, role, timezone, group. UTF-8, as saved by 'CSV UTF-8'.",
+        description="A spreadsheet saved as CSV (in Excel: “CSV UTF-8”).",
     )

@@ -219,7 +219,7 @@ def find_zone(typed: str) -> str:
     """
     text = " ".join((typed or "").split())
     if not text:
-        raise DomainError("Type the city or country you live in, for example Oslo or Norway.", field="timezone")
+        raise DomainError("Type a city or a country, for example Oslo or Norway.", field="timezone")
     table = zone_table()
     # An IANA name: kept as it is when the pages offer it; an old name gives the zone it stands for.
     if text in table or (is_offered_zone(text) and text not in _links()):
@@ -248,12 +248,12 @@ def find_zone(typed: str) -> str:
         return most[0].name
     if in_country:
         raise DomainError(
-            f"{in_country[0].country} has several time zones. Type the city nearest to you, "
+            f"{in_country[0].country} has several time zones: type the nearest city, "
             f"for example {_examples(in_country)}.",
             field="timezone",
         )
     raise DomainError(
-        f"No time zone was found for “{text[:80]}”. Type the city or country you live in, "
-        "for example Oslo or Norway; a big city near you works too.",
+        f"No time zone was found for “{text[:80]}”. Type a city or a country, "
+        "for example Oslo or Norway; a big city nearby works too.",
         field="timezone",
     )

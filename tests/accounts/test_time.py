@@ -90,7 +90,7 @@ def test_a_zone_can_be_typed_as_a_city_a_country_or_its_name(browser, invited, t
 def test_a_country_with_several_zones_asks_for_the_nearest_city_and_keeps_what_was_typed(browser, invited):
     response = accept(browser, invited.link, timezone="United States", clock="12")
     page = text_of(response)
-    message = ("United States has several time zones. Type the city nearest to you, for example New York, "
+    message = ("United States has several time zones: type the nearest city, for example New York, "
                "Chicago, Denver, Los Angeles, Anchorage or Honolulu.")
     assert page.count(message) == 2  # in the summary at the top, and beside the box
     assert 'href="#timezone"' in html(response)
@@ -101,7 +101,7 @@ def test_a_country_with_several_zones_asks_for_the_nearest_city_and_keeps_what_w
 
 def test_a_place_that_is_not_found_is_explained(browser, invited):
     response = accept(browser, invited.link, timezone="Atlantis")
-    assert ("No time zone was found for “Atlantis”. Type the city or country you live in, for example Oslo or "
+    assert ("No time zone was found for “Atlantis”. Type a city or a country, for example Oslo or "
             "Norway") in text_of(response)
     assert not reloaded(invited).timezone_confirmed
 

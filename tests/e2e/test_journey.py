@@ -218,7 +218,7 @@ def test_admin_imports_the_roster(journey):
     page.get_by_label("Roster file (CSV)").set_input_files(SAMPLES / "roster.csv")
     page.get_by_role("button", name="Import").click()
     result = page.locator(".result")
-    expect(result).to_contain_text("7 new account(s)")
+    expect(result).to_contain_text("7 people added")
     expect(result).to_contain_text("Invitations were sent by mail.")
     people = page.get_by_role("table", name=re.compile("Enrolled in"))
     expect(people.get_by_role("row")).to_have_count(8)  # a header and seven people
