@@ -101,3 +101,48 @@ def test_at_1280_px_a_table_that_fits_shows_every_column_and_one_that_does_not_s
     name = page.get_by_role("rowheader").first
     assert name.evaluate("cell => cell.getBoundingClientRect().left") >= box.evaluate(
         "box => box.getBoundingClientRect().left") - 1
+
+
+def demo_academy(page, demo):
+    page.goto(demo.url("/admin/"))
+    page.get_by_role("link", name=re.compile("Peer Mentoring")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Peer Mentoring")
+
+
+def test_on_a_phone_every_attendance_box_has_a_visible_label(demo, contexts):
+    page = contexts(DEMO_ADMIN, PHONE)
+    demo_academy(page, demo)
+    page.get_by_role("link", name=re.compile(r"^Attendance at Session One")).click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Attendance: Session One"))).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "layout-attendance-360px.png"), full_page=True)
+    first_row = page.get_by_role("row").nth(1)
+    for words in ("Attendance", "Minutes attended"):
+        label = first_row.locator(".label-on-phone", has_text=words).first
+        expect(label).to_be_visible()
+        assert label.evaluate("el => el.getBoundingClientRect().width") > 30, f"{words} is not readable"
+    assert page_width(page)[0] <= PHONE["width"]
+    # At desktop width the column headings say it, once.
+    page.set_viewport_size(DESKTOP)
+    expect(first_row.locator(".label-on-phone").first).to_have_css("position", "absolute")
+    expect(page.get_by_role("columnheader", name="Minutes")).to_be_visible()
+
+
+def test_the_attendance_page_of_a_session_still_to_come_offers_no_marking(demo, contexts):
+    page = contexts(DEMO_ADMIN, DESKTOP)
+    demo_academy(page, demo)
+    page.get_by_role("link", name=re.compile(r"^Attendance at Session Two")).click()
+    expect(page.get_by_text(re.compile(r"has not taken place yet"))).to_be_visible()
+    expect(page.get_by_role("button", name="Mark everyone present")).to_have_count(0)
+    expect(page.get_by_role("button", name="Save attendance")).to_have_count(0)
+
+
+def test_the_certificates_table_heading_reads_on_a_phone(demo, contexts):
+    page = contexts(DEMO_ADMIN, PHONE)
+    demo_academy(page, demo)
+    page.get_by_role("link", name="Certificates", exact=True).click()
+    caption = page.locator("table.certificates-table caption")
+    expect(caption).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "layout-certificates-360px.png"), full_page=True)
+    lines = caption.evaluate("el => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight))")
+    assert lines <= 2, f"the table's heading takes {lines} lines at 360 px"
+    assert page_width(page)[0] <= PHONE["width"]
