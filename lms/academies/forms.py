@@ -35,8 +35,8 @@ class AcademyForm(CreateForm):
     )
     reference_timezones = StringField(
         "Reference time zones",
-        description="Shown beside every session time, separated by spaces, e.g. "
-        "America/New_York Europe/London Asia/Singapore",
+        description="Shown beside every session time: cities or countries, separated by commas, for example "
+        "New York, London, Paris, Singapore, Oslo",
         validators=[Length(max=500)],
     )
     reminder_days = IntegerField(

@@ -87,8 +87,8 @@ def render_certificate(certificate: Certificate, signatories: list[tuple[str, st
         )
     except pdf_renderer.RendererError as error:
         raise RendererUnavailable(
-            f"The certificate PDF could not be made: {error}. Nothing was issued; "
-            "`flask lms doctor` checks the renderer."
+            "The certificate PDF could not be made on this server just now, so nothing was issued. Please tell "
+            f"whoever runs the server (for them: {error}; the README's doctor command checks it)."
         ) from error
     if missing:
         raise _not_printable(certificate, missing)

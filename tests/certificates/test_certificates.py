@@ -337,7 +337,8 @@ def test_a_missing_renderer_gives_a_clear_message_and_issues_nothing(admin, acad
     monkeypatch.setenv(pdf.EXECUTABLE_ENV, "/nonexistent")
 
     response = issue_all(admin, academy)
-    assert ("The certificate PDF could not be made: wkhtmltopdf is not installed; run scripts/install-system-deps.sh"
+    assert ("The certificate PDF could not be made on this server just now, so nothing was issued. Please tell "
+            "whoever runs the server (for them: wkhtmltopdf is not installed; run scripts/install-system-deps.sh"
             in text_of(response))
     one = issue_one(admin, academy, learner)
     assert "wkhtmltopdf is not installed" in text_of(one)

@@ -149,7 +149,9 @@ def test_admin_creates_the_academy(journey):
     page.get_by_role("button", name="Create the academy").click()
     expect(page).to_have_url(re.compile(r"/admin/academies/\d+$"))
     expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
-    expect(page.get_by_text("Home time zone: America/New_York")).to_be_visible()
+    expect(page.get_by_text("Home time zone: New York, United States")).to_be_visible()
+    # A new academy says what to set up first.
+    expect(page.locator(".to-do")).to_contain_text("Add the live sessions")
     journey.facts["academy_url"] = page.url
     journey.facts["academy_id"] = int(page.url.rsplit("/", 1)[1])
     check(journey, page, "academy-created")
@@ -352,7 +354,11 @@ def _import_report(journey, session_title: str, report, names: tuple[str, str, s
     grid_step, preview_step, imported_step = names
     page = journey.page("admin")
     page.goto(journey.facts["academy_url"])
-    page.get_by_role("link", name=f"Attendance at {session_title}").click()
+    # The academy's page says what needs doing: this session took place and nobody's attendance is recorded.
+    to_do = page.locator(".to-do")
+    expect(to_do).to_contain_text(f"Attendance at {session_title}")
+    expect(to_do).to_contain_text("is not recorded for 5 of 5 learners")
+    to_do.get_by_role("link", name=f"Record attendance at {session_title}").click()
     expect(page.get_by_role("heading", name=f"Attendance: {session_title}")).to_be_visible()
     check(journey, page, grid_step)
 
@@ -437,7 +443,10 @@ def test_admin_imports_teams_attendance_for_session_two(journey):
 def test_admin_issues_certificates(journey):
     page = journey.page("admin")
     page.goto(journey.facts["academy_url"])
-    page.get_by_role("link", name="Certificates").click()
+    # Both sessions have taken place: the academy's page says certificates are ready to issue.
+    to_do = page.locator(".to-do")
+    expect(to_do).to_contain_text("2 certificates are ready to issue.")
+    to_do.get_by_role("link", name="Issue certificates").click()
     expect(page.get_by_role("heading", name="Certificates", level=1)).to_be_visible()
     # Only Ingrid and Marcus attended both sessions (shared/samples/README.md).
     ready = page.locator("section", has=page.get_by_role("heading", name=re.compile("Ready to issue")))
