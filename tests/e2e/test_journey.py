@@ -4,11 +4,12 @@ Each test below is one step of the journey, run in order on one server: an admin
 imports the roster; Ingrid (on a 360 px phone) follows her mailed invitation, confirms her time zone, and on
 her first visit follows "What to do next" to the reading and then to her reflection, which is refused as too
 short (the error summary in view, with and without JavaScript) before she submits it; Dana, her facilitator,
-whose computer says Chicago, lands on her facilitation page and releases feedback; the admin imports Zoom and Teams attendance and issues certificates; Ingrid
+whose computer says Chicago, lands on her facilitation page and releases feedback; the admin follows the
+academy page's "What needs doing" to import Zoom and Teams attendance and to issue certificates; Ingrid
 downloads her PDF; an anonymous visitor checks it. A failed step skips the rest (see conftest.py).
 
-Every page is screenshotted into test-artifacts/e2e/step-NN-name.png (and -360px.png for a desktop page), checked
-with axe-core at 360 px and at 1280 px, and measured for sideways scrolling at 360 px; the checks
+Every page is screenshotted into test-artifacts/e2e/step-NN-name.png (and -360px.png for a desktop page),
+checked with axe-core at 360 px and at 1280 px, and measured for sideways scrolling at 360 px; the checks
 are asserted at the end, one test per page, so that a known accessibility fault is marked there as an
 expected failure while the journey itself goes on.
 """
