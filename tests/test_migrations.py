@@ -97,7 +97,7 @@ def test_a_database_that_recorded_the_plugin_in_alembic_version_carries_on(tmp_p
         tables = inspect(db.engine).get_table_names()
         assert "alembic_version" not in tables
         with db.engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM lms_alembic_version").scalar() == "0008_attendance_import_batches"
+            assert connection.exec_driver_sql("SELECT version_num FROM lms_alembic_version").scalar() == "0010_time_preferences"
         assert "host_id" in {column["name"] for column in inspect(db.engine).get_columns("lms_users")}
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
         db.engine.dispose()

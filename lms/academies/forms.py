@@ -22,6 +22,12 @@ class AcademyForm(CreateForm):
     title = StringField("Title", validators=[DataRequired("Give the academy a title."), Length(max=200)])
     description = TextAreaField("Description")
     organiser = StringField("Organiser", validators=[Length(max=200)])
+    contact_email = EmailField(
+        "Contact address for learners (optional)",
+        description="Learners see it where they check their attendance and certificate, as who to write to "
+        "when something looks wrong.",
+        validators=[Length(max=254)],
+    )
     home_timezone = SelectField(
         "Home time zone",
         description="Session times are entered in this zone.",
@@ -29,8 +35,8 @@ class AcademyForm(CreateForm):
     )
     reference_timezones = StringField(
         "Reference time zones",
-        description="Shown beside every session time, separated by spaces, e.g. "
-        "America/New_York Europe/London Asia/Singapore",
+        description="Shown beside every session time: cities or countries, separated by commas, for example "
+        "New York, London, Paris, Singapore, Oslo",
         validators=[Length(max=500)],
     )
     reminder_days = IntegerField(
@@ -91,5 +97,5 @@ class RosterForm(FlaskForm):
     roster = FileField(
         "Roster file (CSV)",
         validators=[FileRequired("Choose a CSV file to import.")],
-        description="Columns: full_name, email, role, timezone, group. UTF-8, as saved by 'CSV UTF-8'.",
+        description="A spreadsheet saved as CSV (in Excel: “CSV UTF-8”).",
     )

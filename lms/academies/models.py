@@ -32,6 +32,8 @@ class Academy(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     organiser: Mapped[str] = mapped_column(String(200), default="")
+    # Where learners write when something looks wrong (their attendance, their certificate); "" for none.
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     home_timezone: Mapped[str] = mapped_column(String(64))
     # Zones shown beside every session time, e.g. "America/New_York Europe/London".
     reference_timezones: Mapped[str] = mapped_column(String(500), default="")

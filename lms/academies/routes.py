@@ -3,19 +3,19 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lms.academies import calendar
+from lms.academies import calendar, todo
 from lms.academies import services as academies
 from lms.academies.forms import AcademyForm, LiveSessionForm, PersonForm, RosterForm
 from lms.academies.models import Academy, Enrolment, LiveSession
 from lms.accounts import services as accounts
-from lms.accounts.identity import admin_required, current_person, login_required
+from lms.accounts.identity import admin_required, current_person, login_required, uses_own_sign_in
 from lms.accounts.models import User
 from lms.core import mail, submissions
 from lms.core.exceptions import DomainError, RosterError
 from lms.core.extensions import db
 from lms.core.forms import EmptyForm
-from lms.core.timezones import utc_to_wall_clock
-from lms.core.web import create_once, show_field_error
+from lms.core.timezones import city_name, utc_to_wall_clock
+from lms.core.web import create_once, now, show_field_error
 
 bp = Blueprint("academies", __name__, template_folder="templates")
 
@@ -36,6 +36,7 @@ def _academy_details(form) -> academies.AcademyDetails:
         title=form.title.data or "",
         description=form.description.data or "",
         organiser=form.organiser.data or "",
+        contact_email=form.contact_email.data or "",
         home_timezone=form.home_timezone.data or "",
         reference_timezones=form.reference_timezones.data or "",
         reminder_days=form.reminder_days.data if form.reminder_days.data is not None else 2,
@@ -72,7 +73,8 @@ def new_academy():
 @admin_required
 def academy(academy_id):
     found = db.get_or_404(Academy, academy_id)
-    return render_template("lms/academies/academy.html", academy=found, delete_form=EmptyForm())
+    things = todo.to_do(found, now(), own_sign_in=uses_own_sign_in())
+    return render_template("lms/academies/academy.html", academy=found, delete_form=EmptyForm(), to_do=things)
 
 
 @bp.route("/admin/academies/<int:academy_id>/edit", methods=["GET", "POST"])
@@ -80,6 +82,8 @@ def academy(academy_id):
 def edit_academy(academy_id):
     found = db.get_or_404(Academy, academy_id)
     form = AcademyForm(obj=found)
+    if request.method == "GET":  # as typed: cities, not zone names
+        form.reference_timezones.data = ", ".join(city_name(name) for name in found.reference_zone_list)
     if form.validate_on_submit():
         try:
             academies.update_academy(found, _academy_details(form), current_person)

@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlparse
 
 from lms.academies.models import Academy, LiveSession
 from lms.accounts.models import User
+from lms.accounts.services import normalise_email
 from lms.audit import services as audit
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
-from lms.core.timezones import is_valid_zone, wall_clock_to_utc
+from lms.core.timezones import find_zone, is_valid_zone, wall_clock_to_utc
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +33,17 @@ def check_link(url: str, field: str) -> str:
 def _check_zones(home_timezone: str, reference_timezones: str) -> tuple[str, str]:
     if not is_valid_zone(home_timezone):
         raise DomainError("Choose the academy's home time zone.", field="home_timezone")
-    zones = reference_timezones.replace(",", " ").split()
-    unknown = [name for name in zones if not is_valid_zone(name)]
-    if unknown:
-        raise DomainError(f"Unknown time zone(s): {', '.join(unknown)}", field="reference_timezones")
+    # Cities or countries separated by commas ("New York, London, Singapore"), or zone names by spaces.
+    text = reference_timezones.strip()
+    typed = re.split(r"[,;\n]+", text) if re.search(r"[,;\n]", text) else text.split()
+    zones = []
+    for place in (item.strip() for item in typed):
+        if not place:
+            continue
+        try:
+            zones.append(find_zone(place))
+        except DomainError as error:
+            raise DomainError(f"Reference time zones: {error.message}", field="reference_timezones") from None
     return home_timezone, " ".join(dict.fromkeys(zones))
 
 
@@ -44,6 +53,7 @@ class AcademyDetails:
     description: str
     organiser: str
     home_timezone: str
+    contact_email: str = ""
     reference_timezones: str = ""
     reminder_days: int = 2
     attendance_share: int = 75
@@ -71,6 +81,8 @@ def _apply_details(academy: Academy, details: AcademyDetails) -> None:
     academy.signatories = "\n".join(line.strip() for line in details.signatories.splitlines() if line.strip())
     academy.description = details.description.strip()
     academy.organiser = details.organiser.strip()
+    contact = (details.contact_email or "").strip()
+    academy.contact_email = normalise_email(contact, field="contact_email") if contact else ""
 
 
 def create_academy(details: AcademyDetails, by: User) -> Academy:

@@ -1,10 +1,11 @@
 """Forms for signing in, setting passwords and the account page."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from lms.core.forms import zone_choices
+from lms.core.forms import ClockField, ZoneField
+
+ZONE_HINT = "Type the city or country you live in, for example Oslo or Norway. Session times are shown in this zone."
 
 
 class LoginForm(FlaskForm):
@@ -32,21 +33,26 @@ class ResetRequestForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address.")])
 
 
-class AccountForm(FlaskForm):
-    full_name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
-    timezone = SelectField(
-        "Your time zone",
-        description="Session times are shown in this zone.",
-        validators=[DataRequired()],
-    )
+class TimeFields:
+    """The person's own zone and clock, asked when they accept their invitation and on the account page."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.timezone.choices = zone_choices()
-        # A zone stored before the list was narrowed (e.g. "US/Eastern") stays selectable, not silently lost.
-        current = kwargs.get("obj").timezone if kwargs.get("obj") is not None else None
-        if current and current not in {choice.value for choice in self.timezone.choices}:
-            self.timezone.choices.insert(0, SelectChoice(current, current))
+    timezone = ZoneField("Your time zone", description=ZONE_HINT)
+    clock = ClockField()
+    clock_shown = HiddenField()  # see core/forms.chosen_clock
+
+    def show_time_of(self, user) -> None:
+        """Fill the fields from `user` (a GET): their zone, and their clock or their zone's habit."""
+        self.timezone.data = user.timezone
+        self.clock.data = user.clock_format
+        self.clock_shown.data = "" if user.clock else user.clock_format
+
+
+class AccountForm(TimeFields, FlaskForm):
+    full_name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
+
+
+class AcceptInvitationForm(TimeFields, SetPasswordForm):
+    """Setting the first password, and saying which zone is really theirs (an admin guessed it)."""
 
 
 class ChangePasswordForm(SetPasswordForm):

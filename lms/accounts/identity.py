@@ -103,8 +103,9 @@ def _current_person():
     if person is None:
         person = own_sign_in_user._get_current_object() if uses_own_sign_in() else _person_from_host()
         g.lms_person = person
-        # Read by every time on the page (core/templating.viewer_zone).
+        # Read by every time on the page (core/templating.viewer_zone and viewer_clock).
         g.lms_viewer_zone = person.timezone if person.is_authenticated else "UTC"
+        g.lms_viewer_clock = person.clock_format if person.is_authenticated else "24"
     return person
 
 
@@ -115,6 +116,7 @@ def forget_current_person() -> None:
     """After signing in or out inside a request: the next look-up sees the new person."""
     g.pop("lms_person", None)
     g.pop("lms_viewer_zone", None)
+    g.pop("lms_viewer_clock", None)
 
 
 def sign_in_first():

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.extensions import db
+from lms.core.timezones import default_clock
 from lms.core.types import UTCDateTime, utcnow
 
 
@@ -22,6 +23,11 @@ class User(UserMixin, db.Model):
     # Set for a person who signs in through a host app: the host's stable id for them.
     host_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The person said the zone is theirs (accepting the invitation, or on the account page); until then it
+    # is whatever an admin or a host app guessed.
+    timezone_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # "12" or "24"; "" follows the habit of the zone's country (core/timezones.default_clock).
+    clock: Mapped[str] = mapped_column(String(2), default="", server_default="")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of every login session; bumping it (logout, a new password) ends all of them at once.
@@ -35,6 +41,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.is_active_account
+
+    @property
+    def clock_format(self) -> str:
+        """'12' or '24': the clock this person reads times on."""
+        return self.clock or default_clock(self.timezone)
 
     @property
     def has_password(self) -> bool:

@@ -4,7 +4,14 @@ from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
 from lms.accounts import services as accounts
-from lms.accounts.forms import AccountForm, ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
+from lms.accounts.forms import (
+    AcceptInvitationForm,
+    AccountForm,
+    ChangePasswordForm,
+    LoginForm,
+    ResetRequestForm,
+    SetPasswordForm,
+)
 from lms.accounts.identity import (
     SESSION_VERSION_KEY,
     current_person,
@@ -17,14 +24,21 @@ from lms.accounts.models import User
 from lms.core import mail
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db, limiter, login_manager
-from lms.core.web import is_safe_next, now
+from lms.core.forms import chosen_clock
+from lms.core.web import is_safe_next, now, show_field_error
 from lms.readings import services as learning
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
 def home_for(user) -> str:
-    return url_for("lms.academies.index") if user.is_admin else url_for("lms.readings.dashboard")
+    """Where a person lands after signing in: admins on the admin pages, facilitators on their facilitation
+    page (with the reflections waiting for them), learners on their dashboard."""
+    if user.is_admin:
+        return url_for("lms.academies.index")
+    if user.facilitates_any:
+        return url_for("lms.reflections.home")
+    return url_for("lms.readings.dashboard")
 
 
 def _start_session(user) -> None:
@@ -120,19 +134,26 @@ def _set_password_page(token: str, purpose: str):
     record = accounts.find_usable_token(token)
     if record is None or record.purpose != purpose:
         return render_template("lms/accounts/link_expired.html", purpose=purpose), 410
-    form = SetPasswordForm()
+    # Accepting an invitation, the person also says which zone is theirs: the admin's was a guess.
+    form = AcceptInvitationForm() if purpose == "invitation" else SetPasswordForm()
+    if request.method == "GET" and purpose == "invitation":
+        form.show_time_of(record.user)
     if form.validate_on_submit():
         try:
             user = accounts.use_token_to_set_password(token, form.password.data)
+            if purpose == "invitation":
+                accounts.save_time_preferences(
+                    user, form.timezone.data, chosen_clock(form.clock.data, form.clock_shown.data))
         except DomainError as error:
             db.session.rollback()
-            form.password.errors = [*form.password.errors, error.message]
-            return render_template("lms/accounts/set_password.html", form=form, user=record.user, purpose=purpose)
+            show_field_error(form, error)
+            return render_template("lms/accounts/set_password.html", form=form, user=record.user, purpose=purpose,
+                                   now=now())
         db.session.commit()
         _start_session(user)
         flash("Your password is set. Welcome!" if purpose == "invitation" else "Your password is changed.", "success")
         return redirect(home_for(user))
-    return render_template("lms/accounts/set_password.html", form=form, user=record.user, purpose=purpose)
+    return render_template("lms/accounts/set_password.html", form=form, user=record.user, purpose=purpose, now=now())
 
 
 @bp.route("/auth/invitation/<token>", methods=["GET", "POST"])
@@ -174,10 +195,13 @@ def request_reset():
 @login_required
 def account():
     details = AccountForm(prefix="details", obj=current_person)
+    if "details-full_name" not in request.form:
+        details.show_time_of(current_person)
     password_form = ChangePasswordForm(prefix="password")
     if "details-full_name" in request.form and details.validate_on_submit():
         current_person.full_name = " ".join(details.full_name.data.split())
-        current_person.timezone = details.timezone.data
+        accounts.save_time_preferences(
+            current_person, details.timezone.data, chosen_clock(details.clock.data, details.clock_shown.data))
         db.session.commit()
         flash("Your details are saved.", "success")
         return redirect(url_for("lms.accounts.account"))
@@ -196,7 +220,7 @@ def account():
                 session[SESSION_VERSION_KEY] = current_person.session_version
                 flash("Your password is changed. You are signed out everywhere else.", "success")
                 return redirect(url_for("lms.accounts.account"))
-    return render_template("lms/accounts/account.html", details=details, password_form=password_form)
+    return render_template("lms/accounts/account.html", details=details, password_form=password_form, now=now())
 
 
 @bp.route("/")

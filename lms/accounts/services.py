@@ -21,7 +21,7 @@ from lms.audit import services as audit
 from lms.core import mail
 from lms.core.exceptions import DomainError, RosterError
 from lms.core.extensions import db
-from lms.core.timezones import is_offered_zone
+from lms.core.timezones import find_zone, is_offered_zone
 from lms.core.types import utcnow
 from lms.notifications import outbox
 
@@ -31,19 +31,27 @@ MIN_PASSWORD_LENGTH = 8
 # Long passphrases are welcome; the cap only stops a megabyte "password" from tying up the hasher.
 MAX_PASSWORD_LENGTH = 1024
 ROSTER_COLUMNS = ("full_name", "email", "role", "timezone", "group")
+# The headings people give those columns in their spreadsheets (compared without case, spaces, '-' or '_').
+ROSTER_HEADINGS = {
+    "full_name": ("Name", "Full name", "Full_name", "Fullname", "Participant", "Participant name"),
+    "email": ("Email", "E-mail", "Email address", "E-mail address", "Mail"),
+    "role": ("Role",),
+    "timezone": ("Time zone", "Timezone", "Zone"),
+    "group": ("Group", "Group name"),
+}
 
 
 # --- emails and passwords -------------------------------------------------------------------
 
-def normalise_email(raw: str) -> str:
+def normalise_email(raw: str, field: str = "email") -> str:
     """Check an address's shape and return it lower-cased, the form it is stored and compared in."""
     raw = (raw or "").strip()
     if not raw:
-        raise DomainError("Enter an email address.", field="email")
+        raise DomainError("Enter an email address.", field=field)
     try:
         checked = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as error:
-        raise DomainError(f"{raw} is not a valid email address: {error}", field="email") from None
+        raise DomainError(f"{raw} is not a valid email address: {error}", field=field) from None
     return checked.normalized.lower()
 
 
@@ -96,6 +104,20 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def save_time_preferences(user: User, zone_name: str | None, clock: str | None) -> None:
+    """The person's own zone (now confirmed: they chose it) and clock: "12", "24", or "" to follow the zone.
+    None leaves either as it is."""
+    if clock not in (None, "", "12", "24"):
+        raise DomainError("Choose the 12-hour or the 24-hour clock.", field="clock")
+    if zone_name is not None:
+        user.timezone = find_zone(zone_name)
+        user.timezone_confirmed = True
+    if clock is not None:
+        user.clock = clock
+    log.info("time zone %s (confirmed: %s), clock %s, for %s", user.timezone, user.timezone_confirmed,
+             user.clock or "from the zone", user.email)
+
+
 def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC") -> User:
     email = normalise_email(email)
     if not is_offered_zone(timezone):
@@ -103,6 +125,7 @@ def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(email=email, full_name=full_name.strip() or email, timezone=timezone)
+    user.timezone_confirmed = True  # they typed it themselves
     set_password(user, password)  # before anything is added: a refused password saves nothing
     user.is_admin = True
     db.session.add(user)
@@ -222,12 +245,7 @@ def check_person(full_name: str, email: str, role: str, timezone: str, group: st
     role = (role or "").strip().lower()
     if role not in ROLES:
         raise DomainError(f"Role must be learner or facilitator, not {role or 'empty'}.", field="role")
-    timezone = (timezone or "").strip()
-    if not is_offered_zone(timezone):
-        raise DomainError(
-            f"{timezone or 'An empty time zone'} is not a time zone name like Europe/London.",
-            field="timezone",
-        )
+    timezone = find_zone(timezone)  # a city, a country, or a zone name like Europe/London
     group = " ".join((group or "").split())
     if len(group) > 100:
         raise DomainError("A group name can be at most 100 characters.", field="group")
@@ -311,8 +329,32 @@ def _decode(data: bytes) -> str:
     raise RosterError([(0, "The file is not UTF-8 text. In your spreadsheet, save it as 'CSV UTF-8'.")])
 
 
+def _heading_key(text: str) -> str:
+    return "".join(char for char in text.lower() if char.isalnum())
+
+
+_HEADING_COLUMNS = {_heading_key(heading): column for column, names in ROSTER_HEADINGS.items() for heading in names}
+
+
+def _columns(first_row: list[str]) -> list[str]:
+    """The first row's headings as ROSTER_COLUMNS names ("" for a column the import leaves out)."""
+    columns = [_HEADING_COLUMNS.get(_heading_key(heading), "") for heading in first_row]
+    named = {column: ROSTER_HEADINGS[column][0] for column in ("full_name", "email")}
+    missing = [named[column] for column in named if column not in columns]
+    if missing:
+        raise RosterError([(1, (
+            f"The first row must name the columns; none is called {' or '.join(missing)}. Headings understood: "
+            + "; ".join(" or ".join(names[:3]) for names in ROSTER_HEADINGS.values()) + "."
+        ))])
+    twice = sorted({ROSTER_HEADINGS[column][0] for column in columns if column and columns.count(column) > 1})
+    if twice:
+        raise RosterError([(1, f"Two columns of the first row are both {' and '.join(twice)}: keep one.")])
+    return columns
+
+
 def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
-    """Read a roster CSV; every bad row is reported with its line number, and nothing is half-read."""
+    """Read a roster CSV; every bad row is reported with its row number (the first row, of headings, is row 1,
+    as a spreadsheet numbers them), and nothing is half-read."""
     if not data.strip():
         raise RosterError([(0, "The file is empty.")])
     text = _decode(data)
@@ -321,26 +363,19 @@ def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
     delimiter = max(",;\t", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     try:
-        header = [column.strip().lower().replace(" ", "_") for column in next(reader)]
+        header = _columns(next(reader))
     except StopIteration:
         raise RosterError([(0, "The file is empty.")]) from None
-    missing = [column for column in ("full_name", "email") if column not in header]
-    if missing:
-        raise RosterError(
-            [(1, f"The first line must name the columns {', '.join(ROSTER_COLUMNS)}; "
-                 f"missing: {', '.join(missing)}.")]
-        )
     problems: list[tuple[int, str]] = []
     people: list[Person] = []
     first_line_of: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(header):
-            problems.append((line, f"{len(row)} values but only {len(header)} columns."))
+            problems.append((line, f"This row has {len(row)} values, but the first row names only {len(header)} columns."))
             continue
-        values = dict(zip(header, row, strict=False))  # short rows: missing cells are empty
+        values = {column: cell for column, cell in zip(header, row, strict=False) if column}  # short rows: empty
         try:
             person = check_person(
                 values.get("full_name", ""),
@@ -353,14 +388,14 @@ def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
             problems.append((line, error.message))
             continue
         if person.email in first_line_of:
-            problems.append((line, f"{person.email} is already on line {first_line_of[person.email]}."))
+            problems.append((line, f"{person.email} is already on row {first_line_of[person.email]}."))
             continue
         first_line_of[person.email] = line
         people.append(person)
     if problems:
         raise RosterError(problems)
     if not people:
-        raise RosterError([(0, "The file has a header line but no people.")])
+        raise RosterError([(0, "The file has a first row of headings but no people.")])
     return people
 
 

@@ -49,11 +49,12 @@ def _session(session_id: int) -> LiveSession:
 
 
 def _grid_page(live_session, status=200, typed=None, report_form=None):
+    # A session still to come offers no marking at all: the services would refuse it after the click.
     return (
         render_template(
             "lms/attendance/grid.html", live_session=live_session, academy=live_session.academy,
             rows=attendance.grid(live_session), changes=attendance.recent_changes(live_session),
-            imports=importing.past_imports(live_session), states=ATTENDANCE_STATES, typed=typed or {},
+            imports=importing.past_imports(live_session), states=ATTENDANCE_STATES, typed=typed or {}, started=live_session.starts_at <= now(),
             report_form=report_form or ReportForm(formdata=None, file_timezone=live_session.academy.home_timezone),
         ),
         status,

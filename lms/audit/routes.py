@@ -3,6 +3,7 @@ from flask import Blueprint, render_template, request
 
 from lms.accounts.identity import admin_required
 from lms.audit import services as audit
+from lms.audit import wording
 
 bp = Blueprint("audit", __name__, template_folder="templates")
 
@@ -12,4 +13,4 @@ bp = Blueprint("audit", __name__, template_folder="templates")
 def log():
     page = request.args.get("page", 1, type=int)
     shown = audit.recent(page)
-    return render_template("lms/audit/log.html", events=shown.items, page=shown.page, pages=shown.pages)
+    return render_template("lms/audit/log.html", events=wording.shown(shown.items), page=shown.page, pages=shown.pages)

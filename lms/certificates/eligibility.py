@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload
@@ -23,21 +24,34 @@ log = logging.getLogger(__name__)
 
 MAX_REASON_CHARACTERS = 2000
 
-ATTENDANCE_NOTES = {
-    "absent": "Recorded as absent.",
-    "excused": "Excused absence: this does not count as attended unless an admin grants an exception.",
-    None: "No attendance recorded yet.",
+# How a live session stands for one learner. Said neutrally: a session still to come, or attendance the
+# organisers have not recorded yet, is nobody's failing; only a recorded absence is "missed".
+SESSION_STATES = {
+    "attended": "Attended",
+    "upcoming": "Upcoming",
+    "not-recorded": "Not recorded yet",
+    "missed": "Missed",
+    "excused": "Excused absence",
 }
+# The attendance record's status -> the checklist's state, once the session has ended.
+_RECORDED = {"present": "attended", "absent": "missed", "excused": "excused", None: "not-recorded"}
 
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """One line of the checklist: what is asked, whether it is met, and why not."""
+    """One line of the checklist: what is asked, where the learner stands, and whether it is met."""
 
     kind: str  # "sessions", "session", "reading" or "reflection"
-    label: str
+    label: str  # the thing asked for: "Session One (17 April 2025)", "Reading “…”"
     met: bool
-    note: str = ""
+    state: str = ""  # sessions: a key of SESSION_STATES; readings and reflections: "done", "draft", "to-do"
+    status: str = ""  # the state in words: "Attended", "Not recorded yet", "Finished", "Not started"...
+    day: str = ""  # sessions: the day it took place in the academy's home zone, as a certificate prints it
+
+    @property
+    def summary(self) -> str:
+        """'Session Two (2 May 2025): not recorded yet', for a message about what is missing."""
+        return f"{self.label}: {self.status[:1].lower()}{self.status[1:]}" if self.status else self.label
 
 
 @dataclass
@@ -48,6 +62,8 @@ class Eligibility:
     name: str
     email: str
     requirements: list[Requirement]
+    # Every live session has ended: a certificate of attendance can say only what has happened.
+    sessions_over: bool = False
     exception: EligibilityException | None = None
     # Every certificate issued to this learner in this academy, newest first (without the PDF bytes).
     certificates: list[Certificate] = field(default_factory=list)
@@ -83,14 +99,30 @@ class Eligibility:
         return latest is not None and latest.status == "revoked"
 
     @property
+    def can_be_issued(self) -> bool:
+        """Eligible, and every session the certificate would name has ended."""
+        return self.eligible and self.sessions_over
+
+    @property
     def awaits_certificate(self) -> bool:
-        """Eligible, has no valid certificate, and was not deliberately revoked."""
-        return self.eligible and self.valid_certificate is None and not self.was_revoked
+        """Can be issued, has no valid certificate, and was not deliberately revoked."""
+        return self.can_be_issued and self.valid_certificate is None and not self.was_revoked
+
+    @property
+    def sessions(self) -> list[Requirement]:
+        return [requirement for requirement in self.requirements if requirement.kind == "session"]
 
 
 def session_date(live_session: LiveSession, home_timezone: str) -> str:
     """'17 April 2025': the day the session took place in the academy's home zone."""
     return format_local(live_session.starts_at, home_timezone, "day")
+
+
+def session_state(live_session: LiveSession, status: str | None, now: datetime) -> str:
+    """A key of SESSION_STATES. A session not yet over is upcoming, whatever has been recorded so far."""
+    if now < live_session.ends_at and status != "present":
+        return "upcoming"
+    return _RECORDED.get(status, "not-recorded")
 
 
 def _checklist(
@@ -101,32 +133,35 @@ def _checklist(
     finished: set[tuple[int, int]],
     reflections: dict[tuple[int, int], str],
     user_id: int,
+    now: datetime,
 ) -> list[Requirement]:
     requirements = []
     if not sessions:
-        requirements.append(
-            Requirement("sessions", "Attend every live session", False, "The academy has no live sessions yet.")
-        )
+        requirements.append(Requirement("sessions", "Every live session", False, "to-do",
+                                        "The academy has no live sessions yet"))
     for live_session in sessions:
-        status = attendance.get((live_session.id, user_id))
-        label = f"Attended {live_session.title} ({session_date(live_session, academy.home_timezone)})"
-        requirements.append(Requirement("session", label, status == "present", ATTENDANCE_NOTES.get(status, "")))
+        state = session_state(live_session, attendance.get((live_session.id, user_id)), now)
+        day = session_date(live_session, academy.home_timezone)
+        requirements.append(Requirement("session", f"{live_session.title} ({day})", state == "attended", state,
+                                        SESSION_STATES[state], day))
     if academy.require_readings:
         for reading in readings:
             done = (user_id, reading.id) in finished
-            requirements.append(
-                Requirement("reading", f"Finished the reading “{reading.title}”", done, "" if done else "Not finished yet.")
-            )
+            requirements.append(Requirement("reading", f"Reading “{reading.title}”", done,
+                                            "done" if done else "to-do", "Finished" if done else "Not finished yet"))
     if academy.require_reflections:
         for reading in readings:
             if not reading.has_reflection:
                 continue
             status = reflections.get((user_id, reading.id))
-            submitted = status is not None and status != "draft"
-            note = "" if submitted else ("Saved as a draft, not submitted." if status == "draft" else "Not started.")
-            requirements.append(
-                Requirement("reflection", f"Submitted the reflection on “{reading.title}”", submitted, note)
-            )
+            if status is not None and status != "draft":
+                state, words = "done", "Submitted"
+            elif status == "draft":
+                state, words = "draft", "Draft saved, not submitted yet"
+            else:
+                state, words = "to-do", "Not started"
+            requirements.append(Requirement("reflection", f"Reflection on “{reading.title}”", state == "done",
+                                            state, words))
     return requirements
 
 
@@ -229,12 +264,15 @@ def _load(academy: Academy, user_id: int | None) -> list[Eligibility]:
     reflections = _reflections(academy, user_id)
     exceptions = _exceptions(academy, user_id)
     certificates = _certificates(academy, user_id)
+    now = utcnow()
+    sessions_over = bool(sessions) and all(live_session.ends_at <= now for live_session in sessions)
     found = [
         Eligibility(
             user_id=learner_id,
             name=name,
             email=email,
-            requirements=_checklist(academy, sessions, readings, attendance, finished, reflections, learner_id),
+            requirements=_checklist(academy, sessions, readings, attendance, finished, reflections, learner_id, now),
+            sessions_over=sessions_over,
             exception=exceptions.get(learner_id),
             certificates=certificates.get(learner_id, []),
         )

@@ -13,9 +13,9 @@ from sqlalchemy.orm import defer
 from lms.academies.models import Academy
 from lms.accounts.models import User
 from lms.audit import services as audit
-from lms.certificates.eligibility import Eligibility, academy_eligibility, learner_eligibility
+from lms.certificates.eligibility import Eligibility, academy_eligibility, learner_eligibility, session_date
 from lms.certificates.models import Certificate
-from lms.certificates.rendering import RendererUnavailable, check_name, render_certificate, session_dates_text
+from lms.certificates.rendering import RendererUnavailable, check_name, printed_dates, render_certificate
 from lms.certificates.storage import fingerprint
 from lms.certificates.verification import new_code, verification_url
 from lms.core.exceptions import DomainError
@@ -129,17 +129,30 @@ def _retire(old_id: int, replacement: Certificate) -> bool:
 
 # --- issuing ---------------------------------------------------------------------------------
 
-def _require_eligible(academy: Academy, user: User, eligibility: Eligibility | None) -> None:
+def _require_eligible(academy: Academy, user: User, eligibility: Eligibility | None) -> Eligibility:
     if not academy.live_sessions:
         raise DomainError("The academy has no live sessions yet, so there is nothing to certify.")
     eligibility = eligibility or learner_eligibility(academy, user.id)
     if eligibility is None:
         raise DomainError(f"{user.full_name} is not a learner in {academy.title}.")
+    still_to_come = [live_session for live_session in academy.live_sessions if live_session.ends_at > utcnow()]
+    if still_to_come:
+        last = still_to_come[-1]
+        raise DomainError(
+            f"{last.title} has not ended yet. A certificate of attendance can only be issued once every "
+            f"session it names has taken place: after {session_date(last, academy.home_timezone)}."
+        )
     if not eligibility.eligible:
-        missing = "; ".join(requirement.label for requirement in eligibility.missing)
+        missing = "; ".join(requirement.summary for requirement in eligibility.missing)
         raise DomainError(
             f"{user.full_name} does not meet the rule yet (missing: {missing}). Grant an exception to issue anyway."
         )
+    if not any(requirement.met for requirement in eligibility.sessions):
+        raise DomainError(
+            f"{user.full_name} attended none of the live sessions, so a certificate of attendance would not be "
+            "true, even with an exception."
+        )
+    return eligibility
 
 
 def issue(academy: Academy, user: User, by: User | None, *, eligibility: Eligibility | None = None) -> tuple[Certificate, bool]:
@@ -148,10 +161,11 @@ def issue(academy: Academy, user: User, by: User | None, *, eligibility: Eligibi
     Refuses (DomainError) when the learner is not eligible; RendererUnavailable or NotPrintable when the PDF
     cannot be made properly. Either way nothing is saved.
     """
-    _require_eligible(academy, user, eligibility)
+    eligibility = _require_eligible(academy, user, eligibility)
     existing = _valid_certificate(academy.id, user.id)
     if existing is not None:
         return existing, False
+    attended, excused = printed_dates(eligibility)
     certificate = Certificate(
         academy_id=academy.id,
         user_id=user.id,
@@ -159,7 +173,8 @@ def issue(academy: Academy, user: User, by: User | None, *, eligibility: Eligibi
         name_as_printed=check_name(user.full_name),
         academy_title=academy.title,
         organiser=academy.organiser or "",
-        session_dates=session_dates_text(academy),
+        session_dates=attended,
+        excused_dates=excused,
         issued_at=utcnow(),
         issued_by_id=by.id if by is not None else None,
         status="valid",
@@ -255,6 +270,7 @@ def reissue(certificate: Certificate, name_as_printed: str, by: User) -> Certifi
         academy_title=certificate.academy_title,
         organiser=certificate.organiser,
         session_dates=certificate.session_dates,
+        excused_dates=certificate.excused_dates,
         issued_at=utcnow(),
         issued_by_id=by.id,
         status="valid",

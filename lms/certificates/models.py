@@ -57,8 +57,10 @@ class Certificate(db.Model):
     name_as_printed: Mapped[str] = mapped_column(String(200))
     academy_title: Mapped[str] = mapped_column(String(200))
     organiser: Mapped[str] = mapped_column(String(200), default="")
-    # The session dates as printed, e.g. "17 April 2025 and 2 May 2025".
+    # The days of the sessions attended, as printed, e.g. "17 April 2025 and 2 May 2025".
     session_dates: Mapped[str] = mapped_column(String(300))
+    # The days of sessions missed that an exception excused, printed as excused (never as attended); "" for none.
+    excused_dates: Mapped[str] = mapped_column(String(300), default="", server_default="")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default="valid")

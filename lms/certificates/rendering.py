@@ -5,7 +5,7 @@ import segno
 from flask import current_app, render_template
 
 from lms.academies.models import Academy
-from lms.certificates.eligibility import session_date
+from lms.certificates.eligibility import Eligibility, session_date
 from lms.certificates.models import Certificate
 from lms.certificates.verification import verification_url
 from lms.core import pdf as pdf_renderer
@@ -45,6 +45,17 @@ def session_dates_text(academy: Academy) -> str:
     return join_dates(list(dict.fromkeys(days)))
 
 
+def printed_dates(eligibility: Eligibility) -> tuple[str, str]:
+    """(days attended, days excused) as the certificate prints them, each day once.
+
+    A certificate of attendance names only the sessions the person attended. A session they missed under an
+    exception is named as excused, so the certificate never says they were somewhere they were not.
+    """
+    attended = [requirement.day for requirement in eligibility.sessions if requirement.met]
+    excused = [requirement.day for requirement in eligibility.sessions if not requirement.met]
+    return join_dates(list(dict.fromkeys(attended))), join_dates(list(dict.fromkeys(excused)))
+
+
 def qr_data_uri(text: str) -> str:
     return segno.make(text, error="m").png_data_uri(scale=6, border=0, dark="#1d2b4a")
 
@@ -76,8 +87,8 @@ def render_certificate(certificate: Certificate, signatories: list[tuple[str, st
         )
     except pdf_renderer.RendererError as error:
         raise RendererUnavailable(
-            f"The certificate PDF could not be made: {error}. Nothing was issued; "
-            "`flask lms doctor` checks the renderer."
+            "The certificate PDF could not be made on this server just now, so nothing was issued. Please tell "
+            f"whoever runs the server (for them: {error}; the README's doctor command checks it)."
         ) from error
     if missing:
         raise _not_printable(certificate, missing)

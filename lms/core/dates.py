@@ -6,15 +6,23 @@ from datetime import UTC, datetime
 from lms.core.timezones import zone
 
 
-def format_local(moment: datetime, zone_name: str, style: str = "long") -> str:
-    """`moment` as a clock and calendar in `zone_name` show it.
+def clock_text(local: datetime, clock: str = "24") -> str:
+    """'22:00' on the 24-hour clock, '10:00 PM' on the 12-hour one."""
+    if clock != "12":
+        return f"{local:%H:%M}"
+    return f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def format_local(moment: datetime, zone_name: str, style: str = "long", clock: str = "24") -> str:
+    """`moment` as a clock and calendar in `zone_name` show it, on the 24-hour clock or (`clock` "12") the 12-hour one.
 
     long   'Thursday 17 April 2025, 22:00'   date  'Thursday 17 April 2025'
     short  'Thu 17 Apr, 22:00'               time  '22:00'
     day    '17 April 2025' (certificates: the days of the sessions, the day of issue)
+    12-hour: 'Thursday 17 April 2025, 10:00 PM', 'Thu 17 Apr, 10:00 PM', '10:00 PM'.
     """
     local = moment.astimezone(zone(zone_name))
-    clock = f"{local:%H:%M}"
+    clock = clock_text(local, clock)
     if style == "time":
         return clock
     if style == "day":

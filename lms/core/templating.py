@@ -7,10 +7,10 @@ from functools import lru_cache
 import markdown as markdown_lib
 import nh3
 from flask import Flask, g
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from lms.core.dates import format_local
-from lms.core.timezones import city_name, zone
+from lms.core.timezones import TWELVE_HOUR_COUNTRIES, city_name, zone, zone_label, zone_table
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "i", "li", "ol",
@@ -24,11 +24,18 @@ def viewer_zone() -> str:
     return g.get("lms_viewer_zone") or "UTC"
 
 
+def viewer_clock() -> str:
+    """'12' or '24': the clock the signed-in person reads (their choice, else their zone's country's habit).
+    Kept in `g` beside the zone."""
+    return g.get("lms_viewer_clock") or "24"
+
+
 def format_time(moment: datetime | None, zone_name: str | None = None, style: str = "long") -> str:
-    """An instant as a clock in `zone_name` (default: the viewer's) shows it; the styles are core/dates.py's."""
+    """An instant as a clock in `zone_name` (default: the viewer's) shows it, on the viewer's 12- or 24-hour
+    clock; the styles are core/dates.py's."""
     if moment is None:
         return ""
-    return format_local(moment, zone_name or viewer_zone(), style)
+    return format_local(moment, zone_name or viewer_zone(), style, viewer_clock())
 
 
 def day_shift(moment: datetime, zone_name: str, reference_zone: str) -> str:
@@ -77,10 +84,32 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)
 
 
+@lru_cache(maxsize=1)
+def zone_datalist() -> Markup:
+    """The suggestions under every time-zone box ('Oslo, Norway'), made once: about 400 zones."""
+    options = "".join(
+        f'<option value="{escape(zone.label)}">{escape(zone.note)}</option>' if zone.note
+        else f'<option value="{escape(zone.label)}"></option>'
+        for zone in zone_table().values()
+    )
+    return Markup(f'<datalist id="zone-options">{options}</datalist>')
+
+
+@lru_cache(maxsize=1)
+def twelve_hour_countries() -> str:
+    """The names of the countries that read a 12-hour clock, for the zone box's script ('|' between them)."""
+    return "|".join(sorted({zone.country for zone in zone_table().values()
+                            if zone.country_code in TWELVE_HOUR_COUNTRIES}))
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_time, "lms_time")
     app.add_template_filter(render_markdown, "lms_markdown")
     app.add_template_filter(city_name, "lms_city")
+    app.add_template_filter(zone_label, "lms_zone_label")
+    app.add_template_global(viewer_clock, "lms_viewer_clock")
+    app.add_template_global(zone_datalist, "lms_zone_datalist")
+    app.add_template_global(twelve_hour_countries, "lms_twelve_hour_countries")
     app.add_template_global(countdown, "lms_countdown")
     app.add_template_global(day_shift, "lms_day_shift")
     app.add_template_global(viewer_zone, "lms_viewer_zone")

@@ -27,7 +27,7 @@ def retry(message_id):
     retried = outbox.retry(message_id, current_person)
     db.session.commit()
     if retried:
-        flash("The message will be tried again at the next run of send-due-mail.", "success")
+        flash("The message will be tried again in the next few minutes.", "success")
     else:
         flash(
             "That message cannot be tried again: it was sent already, or it held a one-time link "

@@ -13,10 +13,12 @@ from sqlalchemy.orm import selectinload
 
 from lms.academies.models import Academy, Enrolment, LiveSession
 from lms.accounts.models import User
+from lms.certificates.models import Certificate
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db
 from lms.readings import outline
 from lms.readings.models import Reading, ReadingProgress
+from lms.readings.next_steps import Step, next_steps
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion, count_words
 
 log = logging.getLogger(__name__)
@@ -87,11 +89,30 @@ class AcademyPlan:
     academy: Academy
     enrolment: Enrolment
     next_session: LiveSession | None
+    now: datetime
     readings: list[ReadingState] = field(default_factory=list)
+    has_certificate: bool = False  # a valid certificate of attendance is waiting for the learner
+    zone_confirmed: bool = True  # the learner said the zone their times are shown in is theirs
 
     @property
     def finished_count(self) -> int:
         return sum(1 for state in self.readings if state.is_finished)
+
+    @property
+    def is_learner(self) -> bool:
+        return self.enrolment.role == "learner"
+
+    @property
+    def has_started(self) -> bool:
+        """The learner has opened a reading or written something: the dashboard's "how it works" can fold away."""
+        return any(state.is_opened or state.reflection is not None for state in self.readings)
+
+    @cached_property
+    def steps(self) -> list[Step]:
+        """What to do next (learners only)."""
+        if not self.is_learner:
+            return []
+        return next_steps(self, has_certificate=self.has_certificate, zone_confirmed=self.zone_confirmed)
 
 
 # The statements below run on every learner page. Each is built once and reused with its parameters,
@@ -130,6 +151,13 @@ def _dashboard_statement():
 
 
 @cache
+def _certificates_statement():
+    return select(Certificate.academy_id).where(
+        Certificate.user_id == bindparam("user_id"), Certificate.status == "valid"
+    )
+
+
+@cache
 def _reading_stamp_statement():
     return (
         select(Reading.academy_id, Academy.content_version, Academy.created_at)
@@ -162,6 +190,7 @@ def dashboard(user: User, now: datetime) -> list[AcademyPlan]:
         {"user_id": user.id, "academy_ids": [enrolment.academy_id for enrolment in enrolments]},
     ).all()
     stamps = {row[0]: (row[1], row[2]) for row in rows}
+    certified = set(db.session.scalars(_certificates_statement(), {"user_id": user.id}))
     mine = {row[3]: (row[4], row[5], row[6]) for row in rows if row[3] is not None}
     plans = []
     for enrolment in enrolments:
@@ -170,7 +199,9 @@ def dashboard(user: User, now: datetime) -> list[AcademyPlan]:
         academy = outline.academy_outline(enrolment.academy_id, *stamps[enrolment.academy_id])
         if academy is None:
             continue
-        plan = AcademyPlan(academy, enrolment, academy.next_session(now))
+        plan = AcademyPlan(academy, enrolment, academy.next_session(now), now,
+                           has_certificate=enrolment.academy_id in certified,
+                           zone_confirmed=user.timezone_confirmed)
         for reading in academy.readings:
             progress, reflection, feedback_count = mine.get(reading.id, (None, None, 0))
             plan.readings.append(

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from lms.academies.access import academy_groups, can_facilitate
+from lms.academies.access import academy_groups, can_facilitate, own_group
 from lms.academies.models import Academy, Enrolment
 from lms.accounts.models import User
 from lms.audit import services as audit
@@ -35,21 +35,39 @@ PAGE_SIZE = 50
 MAX_FEEDBACK_CHARACTERS = 20_000
 
 
-def facilitated_academies(user: User) -> list[tuple[Academy, int]]:
-    """The academies `user` facilitates, each with how many reflections await review (two queries)."""
+@dataclass
+class Facilitated:
+    """An academy on the facilitator's home page, with the reflections waiting for review."""
+
+    academy: Academy
+    awaiting: int  # in every group
+    group: str  # the facilitator's own group there ("" when none)
+    awaiting_in_group: int
+
+
+def facilitated_academies(user: User) -> list[Facilitated]:
+    """The academies `user` facilitates, each with how many reflections await review, in all and in the
+    facilitator's own group (two queries)."""
     query = select(Academy).order_by(Academy.created_at.desc())
     if not user.is_admin:
         query = query.join(Enrolment).where(Enrolment.user_id == user.id, Enrolment.role == "facilitator")
     academies = db.session.scalars(query).all()
-    counts = dict(
-        db.session.execute(
-            select(Reading.academy_id, func.count(Reflection.id))
+    counts: dict[tuple[int, str], int] = {
+        (academy_id, group): count
+        for academy_id, group, count in db.session.execute(
+            select(Reading.academy_id, Enrolment.group_name, func.count(Reflection.id))
             .join(Reflection, Reflection.reading_id == Reading.id)
+            .join(Enrolment, (Enrolment.user_id == Reflection.user_id) & (Enrolment.academy_id == Reading.academy_id))
             .where(Reading.academy_id.in_([a.id for a in academies]), Reflection.status == "submitted")
-            .group_by(Reading.academy_id)
-        ).all()
-    )
-    return [(academy, counts.get(academy.id, 0)) for academy in academies]
+            .group_by(Reading.academy_id, Enrolment.group_name)
+        )
+    }
+    found = []
+    for academy in academies:
+        group = own_group(user, academy.id)
+        awaiting = sum(count for (academy_id, _), count in counts.items() if academy_id == academy.id)
+        found.append(Facilitated(academy, awaiting, group, counts.get((academy.id, group), 0) if group else awaiting))
+    return found
 
 
 @dataclass

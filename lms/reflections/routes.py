@@ -33,14 +33,15 @@ def home():
 @login_required
 def queue(academy_id):
     academy = _academy_or_404(academy_id)
-    group = request.args.get("group", own_group(current_person, academy.id))
+    own = own_group(current_person, academy.id)
+    group = request.args.get("group", own)
     state = request.args.get("state", "awaiting")
     reading_id = request.args.get("reading", type=int)
     page = request.args.get("page", 1, type=int)
     result = reviews.review_queue(academy, reading_id, group, state, page)
     return render_template(
         "lms/reflections/queue.html", academy=academy, result=result, group=group, state=state,
-        reading_id=reading_id, states=reviews.QUEUE_STATES,
+        reading_id=reading_id, states=reviews.QUEUE_STATES, own_group=own,
     )
 
 
@@ -134,15 +135,16 @@ def _csv_response(chunks, name: str) -> Response:
 @login_required
 def progress(academy_id):
     academy = _academy_or_404(academy_id)
+    own = own_group(current_person, academy.id)
     view = progress_service.progress_view(
         academy,
         now(),
         group=request.args.get("group"),
-        own_group=own_group(current_person, academy.id),
+        own_group=own,
         sort=request.args.get("sort", "name"),
         page=request.args.get("page", 1, type=int),
     )
-    return render_template("lms/reflections/progress.html", academy=academy, view=view)
+    return render_template("lms/reflections/progress.html", academy=academy, view=view, own_group=own)
 
 
 @bp.route("/facilitate/academies/<int:academy_id>/progress.csv")

@@ -36,8 +36,8 @@ def test_an_email_decides_and_a_name_only_suggests(browser, oda, circle):
     # " SOREN.ODEGARD@Example.NET " is Søren's email, trimmed and in another case; Zoë's name is
     # written decomposed (NFD) in the file and matched by her email all the same.
     assert set(rows) == {SOREN, ZOE}
-    assert rows[SOREN][1:] == ("email", "90.0", "Present")
-    assert rows[ZOE][1:] == ("email", "89.0", "Present")
+    assert rows[SOREN][1:] == ("Email address", "90", "Present")
+    assert rows[ZOE][1:] == ("Email address", "89", "Present")
     labels = decision_keys(preview)
     assert len(labels) == 4
     reasons = {label.split("”")[0].lstrip("“"): label for label in labels}

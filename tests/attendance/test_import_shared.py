@@ -33,7 +33,7 @@ def test_the_preview_says_a_row_can_be_given_to_several_learners(browser, oda, c
     assert preview.status_code == 200
     page = text_of(preview)
     # The room joined twice (its connection dropped): one row to decide, 85 minutes.
-    assert "“Room 3 — Oslo prison”: 85.0 minutes (present), lines 7, 8. No match" in page
+    assert "“Room 3 — Oslo prison”: 85 minutes (present), rows 7, 8 of the file. No match" in page
     assert ("A shared device or room: name everyone who followed on it, separated by commas; each of them gets this "
             "row’s 85.0 minutes.") in page
     assert f'<label for="{who_field(preview, ROOM)}"' in html(preview)

@@ -28,14 +28,14 @@ def test_the_older_list_is_read_and_says_what_it_cannot_know(browser, oda, circl
 
     assert preview.status_code == 200
     page = text_of(preview)
-    assert "Teams report (circle-one-teams-old-list.csv), times read as Europe/Oslo." in page
+    assert "Teams report (circle-one-teams-old-list.csv), times read as Oslo, Norway time." in page
     assert ("This is an older Teams attendance list (Full Name, User Action, Timestamp). It has no emails, so everyone "
             "in it is only a likely match by name, for you to confirm") in page
     assert ("2 people had not left when the list was downloaded: their time is counted until the last time in it, "
             "19:31 (Oslo time).") in page
     labels = {label.split("”")[0].lstrip("“"): label for label in decision_keys(preview)}
     assert set(labels) == {ORGANISER, ZOE, SOREN, JOSE, "Nguyen Van An", SIOBHAN}
-    assert labels[JOSE].startswith(f"“{JOSE}”: 83.0 minutes (present), lines 5, 7.")
+    assert labels[JOSE].startswith(f"“{JOSE}”: 83 minutes (present), rows 5, 7 of the file.")
     assert labels[ORGANISER].endswith("No match")
     assert "This file may not be the report" not in page
     assert nothing_saved()

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from lms.audit.models import AuditEvent
 from lms.core.extensions import db
 from tests.factories import enrol, make_academy, make_reading, make_user
+from tests.helpers import text_of
 
 SECRET_REFLECTION = "My private story about the day I was released"
 
@@ -23,7 +24,8 @@ def test_admin_actions_are_recorded_and_listed(browser):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "people.enrol"))
     assert event.actor_email == admin.email and event.target == f"academy {academy.id}"
     html = browser.get("/admin/audit").get_data(as_text=True)
-    assert "people.enrol" in html and "Ada Admin" in html
+    assert "Enrolled people" in html and "Ada Admin" in html and "people.enrol" not in html
+    assert f"<td>{academy.title}</td>" in html and f"academy {academy.id}" not in html  # by name
 
 
 def test_only_admins_read_the_audit_log(browser):
@@ -59,3 +61,21 @@ def test_logs_hold_neither_passwords_nor_reflection_text(browser, make_browser, 
     for secret in (new_password, "a wrong password for the log", SECRET_REFLECTION):
         assert secret not in caplog.text
     assert f"reflection on reading {reading.id} submitted" in caplog.text
+
+
+def test_the_log_reads_in_an_organisers_words_with_names_not_numbers(browser):
+    admin = make_user("Ada Admin", is_admin=True)
+    academy = make_academy("Peer Mentoring")
+    browser.login(admin)
+    browser.get(f"/admin/academies/{academy.id}/readings/new")
+    browser.post(f"/admin/academies/{academy.id}/readings/new",
+                 {"title": "Lived experience", "body_markdown": "Text", "form_key": ""})
+    session_two = academy.live_sessions[1]
+    browser.post(f"/admin/sessions/{session_two.id}/delete")
+
+    page = text_of(browser.get("/admin/audit"))
+
+    assert "Added a reading “Lived experience” Lived experience" in page
+    assert f"Deleted a live session a live session since deleted (no. {session_two.id}) Session Two" in page
+    for code in ("reading.create", "session.delete", f"live session {session_two.id}", "reading 1"):
+        assert code not in page

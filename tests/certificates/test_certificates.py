@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 
 from lms.audit.models import AuditEvent
 from lms.certificates import rendering, verification
+from lms.certificates.eligibility import session_date
 from lms.certificates.models import Certificate
 from lms.core import pdf
 from lms.core.extensions import db
 from lms.core.pdf import verify_text_present
 from lms.core.types import utcnow
-from tests.factories import attend, eligible_learner, enrol, make_user
+from tests.factories import attend, eligible_learner, enrol, make_academy, make_user
 from tests.helpers import fake_renderer, free_port, no_process_left, row_of, text_of
 
 DATES = "17 April 2025 and 2 May 2025"
@@ -140,7 +141,8 @@ def test_a_learner_who_does_not_meet_the_rule_is_refused(admin, academy):
 
     response = issue_one(admin, academy, learner)
 
-    assert "Ingrid Solberg does not meet the rule yet (missing: Attended Session Two (2 May 2025))" in text_of(response)
+    assert ("Ingrid Solberg does not meet the rule yet (missing: Session Two (2 May 2025): excused absence)"
+            in text_of(response))
     assert count_certificates() == 0
 
 
@@ -154,6 +156,72 @@ def test_an_exception_lets_the_admin_issue(admin, academy):
 
     assert "1 certificate issued." in text_of(response)
     assert count_certificates(user_id=learner.id, status="valid") == 1
+
+
+# --- a certificate says only what happened --------------------------------------------------
+
+def test_no_certificate_before_the_last_session_has_taken_place_even_with_an_exception(admin):
+    academy = make_academy("Next cohort", home_timezone="Europe/London")  # Session Two in 13 days
+    learner = make_user("Ingrid Solberg")
+    enrol(learner, academy)
+    attend(learner, academy, "present")
+    admin.post(f"/admin/academies/{academy.id}/certificates/exception/{learner.id}",
+               {"reason": "Will be travelling for work on the day of Session Two."})
+
+    page = admin.get(f"/admin/academies/{academy.id}/certificates")
+    assert "Ready to issue (0)" in text_of(page)
+    assert "Can be issued once the last session has taken place" in row_of(page, learner)
+    response = issue_one(admin, academy, learner)
+    last_day = session_date(academy.live_sessions[1], "Europe/London")
+    assert ("Session Two has not ended yet. A certificate of attendance can only be issued once every session it "
+            f"names has taken place: after {last_day}.") in text_of(response)
+    assert "Nobody is waiting for a certificate." in text_of(issue_all(admin, academy))
+    assert count_certificates() == 0
+
+
+def test_an_excused_session_is_printed_as_excused_never_as_attended(admin, academy, make_browser):
+    learner = make_user("Ingrid Solberg")
+    enrol(learner, academy)
+    attend(learner, academy, "present", "excused")
+    admin.post(f"/admin/academies/{academy.id}/certificates/exception/{learner.id}",
+               {"reason": "A family emergency on the day of Session Two; she watched the recording."})
+
+    assert "1 certificate issued." in text_of(issue_all(admin, academy))
+
+    (certificate,) = all_certificates()
+    assert (certificate.session_dates, certificate.excused_dates) == ("17 April 2025", "2 May 2025")
+    text = " ".join(pdf.pdf_text(certificate.pdf).split())
+    assert ("attended the live session of the programme on 17 April 2025, and was excused from the session on "
+            "2 May 2025") in text
+    assert "17 April 2025 and 2 May 2025" not in text
+    check = text_of(make_browser().get(f"/verify/{certificate.verification_code}"))
+    assert "Live sessions 17 April 2025 Excused from 2 May 2025" in check
+    # Reissued with a corrected name, it still says the same.
+    admin.post(f"/admin/certificates/{certificate.id}/reissue", {"name_as_printed": "Ingrid M. Solberg"})
+    replacement = all_certificates()[-1]
+    assert (replacement.session_dates, replacement.excused_dates) == ("17 April 2025", "2 May 2025")
+
+
+def test_everyone_present_is_printed_without_any_excuse(admin, academy):
+    eligible_learner(academy, "Ingrid Solberg")
+    issue_all(admin, academy)
+    (certificate,) = all_certificates()
+    assert (certificate.session_dates, certificate.excused_dates) == (DATES, "")
+    text = " ".join(pdf.pdf_text(certificate.pdf).split())
+    assert f"attended the live sessions of the programme on {DATES}" in text and "excused" not in text
+
+
+def test_an_exception_cannot_certify_attendance_at_no_session_at_all(admin, academy):
+    learner = make_user("Ingrid Solberg")
+    enrol(learner, academy)
+    attend(learner, academy, "absent", "excused")
+    admin.post(f"/admin/academies/{academy.id}/certificates/exception/{learner.id}", {"reason": "Unwell."})
+
+    response = issue_one(admin, academy, learner)
+
+    assert ("Ingrid Solberg attended none of the live sessions, so a certificate of attendance would not be true, "
+            "even with an exception.") in text_of(response)
+    assert count_certificates() == 0
 
 
 def test_editing_the_academy_later_changes_no_issued_certificate(admin, academy):
@@ -269,7 +337,8 @@ def test_a_missing_renderer_gives_a_clear_message_and_issues_nothing(admin, acad
     monkeypatch.setenv(pdf.EXECUTABLE_ENV, "/nonexistent")
 
     response = issue_all(admin, academy)
-    assert ("The certificate PDF could not be made: wkhtmltopdf is not installed; run scripts/install-system-deps.sh"
+    assert ("The certificate PDF could not be made on this server just now, so nothing was issued. Please tell "
+            "whoever runs the server (for them: wkhtmltopdf is not installed; run scripts/install-system-deps.sh"
             in text_of(response))
     one = issue_one(admin, academy, learner)
     assert "wkhtmltopdf is not installed" in text_of(one)

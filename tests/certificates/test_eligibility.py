@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEvent
+from lms.certificates.eligibility import session_date
 from lms.certificates.models import Certificate, EligibilityException
 from lms.core.extensions import db
 from lms.core.types import utcnow
@@ -39,26 +40,53 @@ def test_attending_every_session_makes_a_learner_eligible(browser, academy, lear
     page = learner_page(browser, learner)
 
     assert "You have met what is needed for the certificate" in page
-    assert "✓ Done: Attended Session One (17 April 2025)" in page
-    assert "✓ Done: Attended Session Two (2 May 2025)" in page
-    assert "Still missing" not in page
+    assert "✓ Session One (17 April 2025): Attended" in page
+    assert "✓ Session Two (2 May 2025): Attended" in page
 
 
-def test_a_missing_session_is_shown_as_missing(browser, academy, learner):
+def test_a_recorded_absence_is_shown_as_missed_without_a_cross(browser, academy, learner):
     attend(learner, academy, "present", "absent")
 
     page = learner_page(browser, learner)
 
     assert "You have met what is needed" not in page
-    assert "✓ Done: Attended Session One (17 April 2025)" in page
-    assert "✗ Still missing: Attended Session Two (2 May 2025) — Recorded as absent." in page
+    assert "✓ Session One (17 April 2025): Attended" in page
+    assert "– Session Two (2 May 2025): Missed" in page
+    assert "✗" not in page
 
 
-def test_no_attendance_recorded_is_not_attendance(browser, academy, learner):
+def test_attendance_not_recorded_yet_is_not_held_against_the_learner(browser, academy, learner):
     page = learner_page(browser, learner)
 
-    assert "Still missing: Attended Session One (17 April 2025) — No attendance recorded yet." in page
-    assert "Still missing: Attended Session Two (2 May 2025) — No attendance recorded yet." in page
+    assert ("… Session One (17 April 2025): Not recorded yet — the organiser records attendance after each "
+            "session.") in page
+    assert "… Session Two (2 May 2025): Not recorded yet" in page
+    assert "Missed" not in page and "✗" not in page
+    # And who to ask when something is wrong.
+    assert ("If something here is not right (for example, you were at a session that says missed), tell your "
+            "facilitator or the organiser (International Corrections and Prisons Association).") in page
+
+
+def test_a_session_still_to_come_is_upcoming(browser, learner):
+    coming = make_academy("Next cohort")  # Session One ended yesterday, Session Two in 13 days
+    enrol(learner, coming)
+    attend(learner, coming, "present")
+
+    page = learner_page(browser, learner)
+
+    assert "✓ Session One (" in page and "Session Two (" in page
+    assert f"○ Session Two ({session_date(coming.live_sessions[1], coming.home_timezone)}): Upcoming" in page
+    assert "It is issued after the last session." in page
+
+
+def test_the_academys_contact_address_is_given_when_it_has_one(browser, academy, learner):
+    academy.contact_email = "academy@icpa.example.org"
+    db.session.commit()
+
+    page = learner_page(browser, learner)
+
+    assert "that says missed), write to academy@icpa.example.org" in page
+    assert 'href="mailto:academy@icpa.example.org"' in browser.get("/learn/certificates").get_data(as_text=True)
 
 
 def test_an_excused_absence_does_not_count_and_the_checklist_says_so(browser, academy, learner):
@@ -66,8 +94,8 @@ def test_an_excused_absence_does_not_count_and_the_checklist_says_so(browser, ac
 
     page = learner_page(browser, learner)
 
-    assert ("Still missing: Attended Session Two (2 May 2025) — Excused absence: this does not count as "
-            "attended unless an admin grants an exception.") in page
+    assert ("– Session Two (2 May 2025): Excused absence — an excused absence counts when the organiser grants "
+            "an exception.") in page
 
 
 def test_readings_and_reflections_count_only_when_the_academy_asks(browser, academy, learner):
@@ -82,9 +110,9 @@ def test_readings_and_reflections_count_only_when_the_academy_asks(browser, acad
     db.session.commit()
     page = learner_page(browser, learner)
     assert "You have met what is needed" not in page
-    assert "Still missing: Finished the reading “On lived experience” — Not finished yet." in page
-    assert "Still missing: Finished the reading “Background”" in page
-    assert "Still missing: Submitted the reflection on “On lived experience” — Not started." in page
+    assert "– Reading “On lived experience”: Not finished yet" in page
+    assert "– Reading “Background”: Not finished yet" in page
+    assert "– Reflection on “On lived experience”: Not started" in page
     assert "reflection on “Background”" not in page  # no prompt, nothing to submit
 
     for reading in (with_prompt, without_prompt):
@@ -93,14 +121,14 @@ def test_readings_and_reflections_count_only_when_the_academy_asks(browser, acad
     db.session.add(Reflection(user_id=learner.id, reading_id=with_prompt.id, body="Half done", status="draft"))
     db.session.commit()
     page = learner_page(browser, learner)
-    assert "Still missing: Submitted the reflection on “On lived experience” — Saved as a draft, not submitted." in page
+    assert "– Reflection on “On lived experience”: Draft saved, not submitted yet" in page
 
     reflection = db.session.scalar(select(Reflection))
     reflection.status = "submitted"
     db.session.commit()
     page = learner_page(browser, learner)
     assert "You have met what is needed" in page
-    assert "Done: Submitted the reflection on “On lived experience”" in page
+    assert "✓ Reflection on “On lived experience”: Submitted" in page
 
 
 def test_a_reflection_returned_for_revision_still_counts_as_submitted(browser, academy, learner):
@@ -121,7 +149,7 @@ def test_an_academy_without_sessions_makes_nobody_eligible(browser, learner):
 
     page = learner_page(browser, learner)
 
-    assert "Still missing: Attend every live session — The academy has no live sessions yet." in page
+    assert "Every live session: The academy has no live sessions yet" in page
 
 
 def test_the_learner_sees_only_their_own_checklist(browser, academy, learner):
@@ -161,7 +189,7 @@ def test_the_admin_sees_everyones_checklist(admin, academy, learner):
     assert "All 2 met" in row_of(response, complete)
     row = row_of(response, learner)
     assert "1 of 2 met" in row
-    assert "Missing: Attended Session Two (2 May 2025) Excused absence" in row
+    assert "Session Two (2 May 2025): Excused absence (counts only with an exception)" in row
     assert "Fay Facilitator" not in text_of(response)  # facilitators are not candidates
     assert "Ready to issue (1)" in text_of(response)
     assert "Issue to all eligible (1)" in text_of(response)

@@ -109,14 +109,16 @@ class Journey:
         self.last_page = None
         self.facts: dict = {}
 
-    def page(self, person: str, viewport: dict = DESKTOP):
-        """The one tab of this person, opened the first time in a context of their own (own cookies)."""
+    def page(self, person: str, viewport: dict = DESKTOP, timezone_id: str | None = None):
+        """The one tab of this person, opened the first time in a context of their own (own cookies), on a
+        device whose clock is in `timezone_id` (default: this machine's)."""
         if person not in self.pages:
             # bypass_csp: the site's CSP ("script-src 'self'") would block axe-core's injected script.
             # helpers.CSP_BLOCKED_MARKUP looks for markup the CSP would block, since the browser no longer does.
             context = self.chromium.new_context(
                 bypass_csp=True, viewport=viewport, accept_downloads=True, locale="en-GB",
                 is_mobile=viewport is PHONE, has_touch=viewport is PHONE,
+                **({"timezone_id": timezone_id} if timezone_id else {}),
             )
             context.set_default_timeout(15_000)
             page = context.new_page()
@@ -125,6 +127,17 @@ class Journey:
             self.pages[person] = page
         self.last_page = self.pages[person]
         return self.pages[person]
+
+    def without_javascript(self, person: str):
+        """A second tab for `person`, signed in as in their first (same cookies), with JavaScript off."""
+        first = self.contexts[person]
+        context = self.chromium.new_context(
+            bypass_csp=True, java_script_enabled=False, viewport=first.pages[0].viewport_size,
+            locale="en-GB", storage_state=first.storage_state(),
+        )
+        context.set_default_timeout(15_000)
+        self.contexts[f"{person} without JavaScript"] = context
+        return context.new_page()
 
     def check(self, page, step: str) -> PageCheck:
         self.last_page = page

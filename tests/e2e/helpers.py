@@ -244,28 +244,81 @@ AXE_RUN = """async () => {
 }"""
 
 
+# Whether the page scrolls sideways, and which elements stick out past the right edge (ignoring those inside a
+# box that scrolls on its own, such as a wide table's): what a person on a phone would have to scroll to read.
+SIDEWAYS = """() => {
+  const root = document.documentElement;
+  const width = root.clientWidth;
+  const inScrollBox = (el) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      const style = getComputedStyle(up);
+      if (['auto', 'scroll', 'hidden'].includes(style.overflowX)) return true;
+    }
+    return false;
+  };
+  const sticking = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (box.width && box.right > width + 1 && !inScrollBox(el)) {
+      sticking.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+        ' (right edge at ' + Math.round(box.right) + ' px)');
+    }
+  }
+  return {scrollWidth: root.scrollWidth, width: width, sticking: sticking.slice(0, 8)};
+}"""
+
+
 @dataclass
 class PageCheck:
     step: str
     url: str
     violations: list = field(default_factory=list)
     csp_blocked: list = field(default_factory=list)
+    # The same page at the other width (a phone's page at desktop width, a desktop's at 360 px).
+    other_violations: list = field(default_factory=list)
+    # At 360 px: {"scrollWidth", "width", "sticking"}.
+    phone_layout: dict = field(default_factory=dict)
 
     @property
     def blocking(self) -> list:
-        return [v for v in self.violations if v["impact"] in BLOCKING_IMPACTS]
+        return [v for v in self.violations + self.other_violations if v["impact"] in BLOCKING_IMPACTS]
+
+    @property
+    def scrolls_sideways(self) -> bool:
+        return bool(self.phone_layout) and self.phone_layout["scrollWidth"] > self.phone_layout["width"]
+
+
+def _axe(page) -> list:
+    # bypass_csp=True on the context lets this inline script run despite "script-src 'self'".
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(axe_script()))
+    return page.evaluate(AXE_RUN)
 
 
 def check_page(page, step: str) -> PageCheck:
-    """Screenshot the page into the artefacts, then run axe-core in it."""
+    """Screenshot the page into the artefacts and run axe-core in it, at its own width and then at the other
+    one (360 px for a desktop page, desktop width for a phone's), measuring at 360 px whether it scrolls
+    sideways; the page is left at its own width."""
     page.wait_for_load_state("load")
     # Before the screenshot, which leaves empty style attributes behind on inputs (it hides the caret).
     csp_blocked = page.evaluate(CSP_BLOCKED_MARKUP)
     page.screenshot(path=str(ARTIFACTS / f"{step}.png"), full_page=True)
-    # bypass_csp=True on the context lets this inline script run despite "script-src 'self'".
-    page.add_script_tag(path=str(axe_script()))
-    violations = page.evaluate(AXE_RUN)
-    return PageCheck(step=step, url=page.url, violations=violations, csp_blocked=csp_blocked)
+    own = dict(page.viewport_size)
+    violations = _axe(page)
+    on_phone = own["width"] <= PHONE["width"]
+    phone_layout = page.evaluate(SIDEWAYS) if on_phone else {}
+    other = DESKTOP if on_phone else PHONE
+    page.set_viewport_size(other)
+    try:
+        other_violations = _axe(page)
+        if not on_phone:
+            phone_layout = page.evaluate(SIDEWAYS)
+            page.screenshot(path=str(ARTIFACTS / f"{step}-360px.png"), full_page=True)
+    finally:
+        page.set_viewport_size(own)
+    return PageCheck(step=step, url=page.url, violations=violations, csp_blocked=csp_blocked,
+                     other_violations=other_violations, phone_layout=phone_layout)
 
 
 def describe_violations(violations: list) -> str:
@@ -282,7 +335,8 @@ def describe_violations(violations: list) -> str:
 def write_report(checks: dict[str, PageCheck]) -> Path:
     path = ARTIFACTS / "accessibility.json"
     path.write_text(json.dumps(
-        {name: {"url": c.url, "violations": c.violations, "csp_blocked_markup": c.csp_blocked}
+        {name: {"url": c.url, "violations": c.violations, "violations_at_other_width": c.other_violations,
+                "csp_blocked_markup": c.csp_blocked, "at_360px": c.phone_layout}
          for name, c in checks.items()},
         indent=2, ensure_ascii=False,
     ))

@@ -1,11 +1,15 @@
 """One academy from set-up to a verified certificate, through the real pages in Debian's Chromium.
 
 Each test below is one step of the journey, run in order on one server: an admin sets up the academy and
-imports the roster; Ingrid (on a 360 px phone) follows her mailed invitation, reads and reflects; Dana, her
-facilitator, releases feedback; the admin imports Zoom and Teams attendance and issues certificates; Ingrid
+imports the roster; Ingrid (on a 360 px phone) follows her mailed invitation, confirms her time zone, and on
+her first visit follows "What to do next" to the reading and then to her reflection, which is refused as too
+short (the error summary in view, with and without JavaScript) before she submits it; Dana, her facilitator,
+whose computer says Chicago, lands on her facilitation page and releases feedback; the admin follows the
+academy page's "What needs doing" to import Zoom and Teams attendance and to issue certificates; Ingrid
 downloads her PDF; an anonymous visitor checks it. A failed step skips the rest (see conftest.py).
 
-Every page is screenshotted into test-artifacts/e2e/step-NN-name.png and checked with axe-core; the checks
+Every page is screenshotted into test-artifacts/e2e/step-NN-name.png (and -360px.png for a desktop page),
+checked with axe-core at 360 px and at 1280 px, and measured for sideways scrolling at 360 px; the checks
 are asserted at the end, one test per page, so that a known accessibility fault is marked there as an
 expected failure while the journey itself goes on.
 """
@@ -44,12 +48,15 @@ PAGES = [
     "learner-dashboard",
     "learner-reading",
     "learner-reading-finished",
+    "learner-dashboard-reflection-next",
+    "learner-reflection-too-short",
     "learner-reflection-submitted",
     "facilitator-invitation",
     "facilitator-home",
     "review-queue",
     "reflection-review",
     "feedback-released",
+    "facilitator-progress",
     "learner-sees-feedback",
     "attendance-session-one",
     "zoom-preview",
@@ -95,6 +102,8 @@ REFLECTION = (
     "would actually be like. It worked because I did not pretend to have all the answers."
 )
 FEEDBACK = "Thank you, Ingrid. Naming the small practical things is exactly what builds trust. Well observed."
+MIN_WORDS = 40
+TOO_SHORT = "It helped to listen first."
 LEARNER_PASSWORD = "fjord lantern bicycle meadow"
 FACILITATOR_PASSWORD = "harbour compass orchard violin"
 INGRID = "ingrid.solberg@example.org"
@@ -149,7 +158,9 @@ def test_admin_creates_the_academy(journey):
     page.get_by_role("button", name="Create the academy").click()
     expect(page).to_have_url(re.compile(r"/admin/academies/\d+$"))
     expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
-    expect(page.get_by_text("Home time zone: America/New_York")).to_be_visible()
+    expect(page.get_by_text("Home time zone: New York, United States")).to_be_visible()
+    # A new academy says what to set up first.
+    expect(page.locator(".to-do")).to_contain_text("Add the live sessions")
     journey.facts["academy_url"] = page.url
     journey.facts["academy_id"] = int(page.url.rsplit("/", 1)[1])
     check(journey, page, "academy-created")
@@ -192,6 +203,7 @@ def test_admin_adds_a_reading_with_a_reflection_prompt(journey):
     )
     page.get_by_label("Estimated reading time in minutes").fill("15")
     page.get_by_label("Reflection prompt").fill(PROMPT)
+    page.get_by_label("Least words in a reflection").fill(str(MIN_WORDS))
     # By default a reading opens when Session One ends and closes when Session Two begins: with the published
     # dates (April and May 2025) it would be closed already, so it is kept open for two more months.
     closes = date.today() + timedelta(days=60)
@@ -218,7 +230,7 @@ def test_admin_imports_the_roster(journey):
     page.get_by_label("Roster file (CSV)").set_input_files(SAMPLES / "roster.csv")
     page.get_by_role("button", name="Import").click()
     result = page.locator(".result")
-    expect(result).to_contain_text("7 new account(s)")
+    expect(result).to_contain_text("7 people added")
     expect(result).to_contain_text("Invitations were sent by mail.")
     people = page.get_by_role("table", name=re.compile("Enrolled in"))
     expect(people.get_by_role("row")).to_have_count(8)  # a header and seven people
@@ -238,10 +250,21 @@ def test_admin_imports_the_roster(journey):
 
 @journey_step
 def test_learner_follows_the_invitation_and_sets_a_password(journey):
-    page = journey.page("ingrid", PHONE)
+    page = journey.page("ingrid", PHONE, timezone_id="Europe/Oslo")
     page.goto(journey.facts["ingrid_invitation"])
     expect(page.get_by_role("heading", name="Welcome, Ingrid Solberg")).to_be_visible()
     expect(page.get_by_text(INGRID)).to_be_visible()
+    # She confirms her time zone (the roster's guess, which her phone agrees with) and clock.
+    zone = page.get_by_role("combobox", name="Your time zone")
+    expect(zone).to_have_value("Oslo, Norway")
+    expect(page.get_by_label("16:30 (24-hour clock)")).to_be_checked()
+    # The clock follows the zone until she chooses one: typing New York turns it to 12 hours, and back.
+    zone.fill("New York, United States")
+    zone.dispatch_event("change")
+    expect(page.get_by_label("4:30 PM (12-hour clock)")).to_be_checked()
+    zone.fill("Oslo, Norway")
+    zone.dispatch_event("change")
+    expect(page.get_by_label("16:30 (24-hour clock)")).to_be_checked()
     check(journey, page, "learner-invitation")
 
     page.get_by_label("New password").fill(LEARNER_PASSWORD)
@@ -250,7 +273,7 @@ def test_learner_follows_the_invitation_and_sets_a_password(journey):
     expect(page).to_have_url(re.compile(r"/learn/$"))
     expect(flash(page)).to_contain_text("Your password is set. Welcome!")
     expect(page.get_by_role("heading", name="Hello, Ingrid Solberg")).to_be_visible()
-    expect(page.get_by_text("All the live sessions have taken place.")).to_be_visible()
+    expect(page.locator(".next-session")).to_contain_text("All the live sessions have taken place.")
     # Her own zone is Oslo: 10:00 in New York is 16:00 there.
     expect(page.locator(".all-sessions")).to_contain_text("Session One: Thursday 17 April 2025, 16:00")
     expect(page.get_by_text("You have finished 0 of 1 readings.")).to_be_visible()
@@ -260,7 +283,10 @@ def test_learner_follows_the_invitation_and_sets_a_password(journey):
 @journey_step
 def test_learner_reads_and_finishes_the_reading(journey):
     page = journey.page("ingrid", PHONE)
-    page.get_by_role("link", name=READING).click()
+    # A first visit: "What to do next" says to read it, and write a short reflection on it.
+    steps = page.locator(".next-steps")
+    expect(steps.locator(".step-read")).to_contain_text(f"Read {READING} (about 15 minutes), then write a short reflection")
+    steps.get_by_role("link", name=READING).click()
     expect(page.get_by_role("heading", name=READING, level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Why lived experience counts")).to_be_visible()
     expect(page.locator(".reading-body em")).to_have_text("been there")
@@ -271,6 +297,52 @@ def test_learner_reads_and_finishes_the_reading(journey):
     expect(flash(page)).to_contain_text("Marked as finished. Well done!")
     expect(page.get_by_role("button", name="Undo: I have not finished it")).to_be_visible()
     check(journey, page, "learner-reading-finished")
+
+    # Back on her dashboard, "What to do next" has moved on: the reflection.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My academy").click()
+    steps = page.locator(".next-steps")
+    expect(steps.locator(".step-reflect")).to_contain_text(f"Write a short reflection on {READING}")
+    expect(steps.locator(".step-read")).to_have_count(0)
+    check(journey, page, "learner-dashboard-reflection-next")
+    steps.get_by_role("link", name=READING).click()
+    expect(page).to_have_url(re.compile(r"/learn/readings/\d+#reflection$"))
+
+
+def _summary_is_in_view(page):
+    """The error summary is at the top of what the phone shows, focused, and its link leads to the box."""
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    expect(summary).to_be_in_viewport()
+    box = summary.bounding_box()
+    assert box["y"] < PHONE["height"] / 2, f"the summary starts {box['y']:.0f} px down a {PHONE['height']} px screen"
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary.get_by_role("link")).to_contain_text(f"write at least {MIN_WORDS} to submit it")
+    expect(page.get_by_role("textbox", name="Your reflection")).to_have_value(TOO_SHORT)
+
+
+@journey_step
+def test_a_reflection_too_short_is_refused_with_the_summary_in_view_on_a_phone(journey):
+    page = journey.page("ingrid", PHONE)
+    box = page.get_by_role("textbox", name="Your reflection")
+    box.fill(TOO_SHORT)
+    expect(page.locator(".word-count")).to_contain_text(f"(at least {MIN_WORDS} to submit)")
+    page.get_by_role("button", name="Submit reflection").click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    _summary_is_in_view(page)
+    check(journey, page, "learner-reflection-too-short")
+    page.locator(".error-summary").get_by_role("link").click()
+    expect(page.get_by_role("textbox", name="Your reflection")).to_be_focused()
+
+    # The same without JavaScript: the page itself puts the summary first and focuses it.
+    plain = journey.without_javascript("ingrid")
+    plain.goto(journey.facts["reading_url"])
+    plain.get_by_role("textbox", name="Your reflection").fill(TOO_SHORT)
+    plain.get_by_role("button", name="Submit reflection").click()
+    _summary_is_in_view(plain)
+    # axe-core needs JavaScript; the page's markup is the one checked above, with it.
+    plain.screenshot(path=str(ARTIFACTS / "step-learner-reflection-too-short-no-js.png"), full_page=True)
+    plain.close()
 
 
 @journey_step
@@ -285,21 +357,30 @@ def test_learner_writes_and_submits_a_reflection(journey):
     expect(page.locator("#reflection .badge")).to_have_text("Submitted")
     expect(page.get_by_role("textbox", name="Your reflection")).to_have_value(REFLECTION)
     check(journey, page, "learner-reflection-submitted")
+    # And "What to do next" has nothing left about this reading.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My academy").click()
+    expect(page.locator(".next-steps")).not_to_contain_text(READING)
 
 
 # --- the facilitator -------------------------------------------------------------------------
 
 @journey_step
 def test_facilitator_follows_the_invitation(journey):
-    page = journey.page("dana")
+    # The roster guessed New York; her computer's clock says Chicago, and the page takes that.
+    page = journey.page("dana", timezone_id="America/Chicago")
     page.goto(journey.facts["dana_invitation"])
     expect(page.get_by_role("heading", name="Welcome, Dana Whitfield")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Your time zone")).to_have_value("Chicago, United States")
+    expect(page.get_by_text("Filled in from your phone or computer: Chicago, United States.")).to_be_visible()
+    expect(page.get_by_label("4:30 PM (12-hour clock)")).to_be_checked()
     check(journey, page, "facilitator-invitation")
     page.get_by_label("New password").fill(FACILITATOR_PASSWORD)
     page.get_by_label("Type it again").fill(FACILITATOR_PASSWORD)
     page.get_by_role("button", name="Save my password").click()
     expect(flash(page)).to_contain_text("Your password is set. Welcome!")
-    expect(page.get_by_text("You facilitate this academy")).to_be_visible()
+    # A facilitator lands on their facilitation page, with what is waiting for them.
+    expect(page).to_have_url(re.compile(r"/facilitate/$"))
+    expect(page.locator(".lead")).to_have_text("1 reflection is waiting for review.")
 
 
 @journey_step
@@ -328,6 +409,14 @@ def test_facilitator_reviews_and_releases_feedback(journey):
     expect(page.get_by_text("Every submitted reflection has an answer.")).to_be_visible()
     check(journey, page, "feedback-released")
 
+    page.get_by_role("link", name="Facilitation", exact=True).first.click()
+    page.locator(".card", has_text=TITLE).get_by_role("link", name=re.compile(r"^Progress")).click()
+    expect(page.get_by_role("heading", name=f"Progress in {TITLE}")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Ingrid Solberg"))).to_contain_text("Reviewed")
+    # Her times are now Chicago's, on the 12-hour clock her country reads.
+    expect(page.locator(".site-footer")).to_contain_text("Times are shown for Chicago, United States, on the 12-hour clock.")
+    check(journey, page, "facilitator-progress")
+
 
 @journey_step
 def test_learner_sees_the_feedback(journey):
@@ -347,7 +436,11 @@ def _import_report(journey, session_title: str, report, names: tuple[str, str, s
     grid_step, preview_step, imported_step = names
     page = journey.page("admin")
     page.goto(journey.facts["academy_url"])
-    page.get_by_role("link", name=f"Attendance at {session_title}").click()
+    # The academy's page says what needs doing: this session took place and nobody's attendance is recorded.
+    to_do = page.locator(".to-do")
+    expect(to_do).to_contain_text(f"Attendance at {session_title}")
+    expect(to_do).to_contain_text("is not recorded for 5 of 5 learners")
+    to_do.get_by_role("link", name=f"Record attendance at {session_title}").click()
     expect(page.get_by_role("heading", name=f"Attendance: {session_title}")).to_be_visible()
     check(journey, page, grid_step)
 
@@ -432,7 +525,10 @@ def test_admin_imports_teams_attendance_for_session_two(journey):
 def test_admin_issues_certificates(journey):
     page = journey.page("admin")
     page.goto(journey.facts["academy_url"])
-    page.get_by_role("link", name="Certificates").click()
+    # Both sessions have taken place: the academy's page says certificates are ready to issue.
+    to_do = page.locator(".to-do")
+    expect(to_do).to_contain_text("2 certificates are ready to issue.")
+    to_do.get_by_role("link", name="Issue certificates").click()
     expect(page.get_by_role("heading", name="Certificates", level=1)).to_be_visible()
     # Only Ingrid and Marcus attended both sessions (shared/samples/README.md).
     ready = page.locator("section", has=page.get_by_role("heading", name=re.compile("Ready to issue")))
@@ -531,6 +627,17 @@ def test_no_serious_accessibility_violation(journey, name):
     expected = [v for v in result.blocking if v["id"] in known]
     if expected:
         raise KnownFault(f"known violations on {step}:\n{describe_violations(expected)}")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_sideways_scroll_on_a_phone(journey, name):
+    """At 360 px nothing makes the whole page scroll sideways (a wide table scrolls in its own box)."""
+    step, result = _checked(journey, name)
+    layout = result.phone_layout
+    assert not result.scrolls_sideways, (
+        f"{step} ({result.url}) is {layout['scrollWidth']} px wide at {layout['width']} px; sticking out:\n"
+        + "\n".join(f"- {item}" for item in layout["sticking"])
+    )
 
 
 @pytest.mark.parametrize("name", _pages(KNOWN_CSP))

@@ -90,7 +90,7 @@ def test_dashboard_lists_readings_with_their_states(browser, learner, academy):
     assert "You have finished 1 of 4 readings" in html
     assert "Reflection submitted" in html
     assert "Reflection draft saved" in html
-    assert "Reflection to write" in html
+    assert "Reflection not written yet" in html
     assert "Opens " in html
     # A reading that is not open yet is not a link.
     assert f'/learn/readings/{finished.id}"' in html
@@ -258,6 +258,30 @@ def test_submit_below_minimum_keeps_the_text_and_says_why(browser, learner, acad
     assert "has 4 words; write at least 10" in html
     assert "Too short &lt;b&gt;but&lt;/b&gt; mine</textarea>" in html  # kept, and escaped
     assert db.session.scalar(select(func.count()).select_from(Reflection)) == 0
+
+
+def test_a_refused_reflection_comes_back_at_the_top_with_a_summary_linking_to_the_box(browser, learner, academy):
+    """On a phone the reading's text is thousands of pixels long: the summary and the box come first."""
+    reading = make_reading(academy, min_words=10)
+    browser.login(learner)
+    response = browser.post(f"/learn/readings/{reading.id}/reflection", {"body": "Four short words here",
+                                                                        "action": "submit"})
+    assert response.status_code == 400
+    html = page(response)
+    assert "<title>Error: " in html
+    summary = html.index('class="error-summary"')
+    box = html.index("<textarea")
+    text = html.index('class="reading-body"')
+    assert html.index("<main") < summary < html.index("<h1") < box < text
+    assert "There is a problem" in html
+    assert 'href="#body"' in html[summary:box] and 'id="body"' in html[box:text]
+    assert "has 4 words; write at least 10" in html[summary:box]
+    assert "autofocus" in html[summary:html.index("There is a problem")]  # focused without JavaScript
+    assert "Four short words here</textarea>" in html
+    # The page as it normally is: the text first, no summary.
+    normal = page(browser.get(f"/learn/readings/{reading.id}"))
+    assert "error-summary" not in normal
+    assert normal.index('class="reading-body"') < normal.index("<textarea")
 
 
 def test_over_the_maximum_is_refused_even_as_draft(browser, learner, academy):

@@ -187,7 +187,8 @@ def test_pages_keep_the_sort_and_the_group(browser, academy, facilitator, readin
 def test_completion_chart_is_inline_svg_with_numbers_and_no_script(browser, academy, facilitator, learners):
     browser.login(facilitator)
     html = page(browser.get(url(academy)))
-    assert "<script" not in html
+    # The chart needs no script; the one script only hides the table's "scroll sideways" hint when it fits.
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/lms/tablescroll.js" defer>']
     charts = re.findall(r"<svg[^>]*>.*?</svg>", html, re.S)
     assert len(charts) == 4
     first = charts[0]
@@ -269,3 +270,17 @@ def test_facilitators_and_admins_may_see_it(browser, academy, facilitator, learn
         browser.logout()
     browser.login(make_user("Ann Admin Two", is_admin=True))
     assert browser.get(path.format(id=academy.id + 1000)).status_code == 404
+
+
+def test_the_wide_table_scrolls_in_its_own_box_and_says_so(browser, academy, facilitator, readings):
+    """The layout itself is checked in Chromium (tests/e2e/test_layout.py); here, what makes it."""
+    enrol(make_user("Ingrid Solberg"), academy)
+    browser.login(facilitator)
+    html = page(browser.get(f"/facilitate/academies/{academy.id}/progress"))
+    hint = re.search(r'<p class="scroll-hint" id="learners-scroll-hint">(.*?)</p>', html, re.S)
+    assert hint and "scroll it sideways to see every reading" in hint.group(1)
+    region = re.search(r'<div class="table-scroll"[^>]*>', html).group(0)
+    assert 'role="region"' in region and 'aria-describedby="learners-scroll-hint"' in region
+    assert 'data-scroll-hint="learners-scroll-hint"' in region
+    assert '<script src="/static/lms/tablescroll.js" defer></script>' in html
+    assert '<main id="main" class="wrap wrap-wide"' in html  # room for the table on a desktop

@@ -401,7 +401,7 @@ def test_released_feedback_is_shown_to_the_learner_and_the_reflection_becomes_re
     assert "Dana Whitfield" in reading_page
     assert "<textarea" not in reading_page
     dashboard = html(learner_browser.get("/learn/"))
-    assert f'/learn/readings/{reading.id}#feedback">Feedback' in dashboard
+    assert f'/learn/readings/{reading.id}#feedback">Read the feedback' in dashboard
     assert "Reflection reviewed" in dashboard
 
     refused = learner_browser.post(f"/learn/readings/{reading.id}/reflection",
