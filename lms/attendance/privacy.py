@@ -41,7 +41,9 @@ TABLES = (
         about="Attendance reports uploaded from Zoom or Teams",
         personal=(
             P("file_data", "the report file as uploaded: the names, emails and join times of everyone in it",
-              "to show what each attendance record came from, and to undo an import"),
+              "to show an administrator what it would record before it is saved",
+              "only until it is saved (then it is deleted); one never saved is deleted after a day, "
+              "when the next report is uploaded"),
             P("filename", "the file's name (can contain a name)", "to show which file was uploaded"),
             P("imported_anyway", "why a doubtful file was imported anyway", "to record the decision"),
             P("imported_by_id", "who uploaded it", "to know who did what"),

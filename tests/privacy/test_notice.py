@@ -12,15 +12,16 @@ def test_anyone_can_read_the_notice_and_it_lists_every_kind_of_personal_data(bro
     page = text_of(response)
     for table in declarations():
         for column in table.personal:
-            assert column.what.capitalize() in page, f"{table.table}.{column.name}"
-            assert column.purpose.capitalize() in page
+            for text in (column.what, column.purpose, column.retention):
+                assert text[:1].upper() + text[1:] in page, f"{table.table}.{column.name}"
 
 
 def test_the_notice_says_who_sees_reflections_and_how_long_things_are_kept(browser):
     page = text_of(browser.get("/privacy"))
     assert "Only you (the author), that academy's facilitators, and administrators." in page
     assert "Other learners never see your reflections" in page
-    assert "nothing is deleted automatically" in page
+    assert "nothing is deleted automatically yet" in page
+    assert "Uploaded attendance reports are deleted once they are saved" in page
 
 
 def test_the_notice_gives_the_configured_contact(app, browser):
