@@ -13,6 +13,7 @@ from lms.core.extensions import csrf
 from lms.core.security import add_security_headers
 from lms.core.web import form_field_values
 from lms.notifications.routes import bp as notifications_bp
+from lms.privacy.routes import bp as privacy_bp
 from lms.readings.routes import bp as readings_bp
 from lms.reflections.routes import bp as reflections_bp
 
@@ -29,7 +30,7 @@ lms_blueprint.after_request(add_security_headers)
 register_database_errors(lms_blueprint)
 for domain_blueprint in (
     accounts_bp, academies_bp, readings_bp, reflections_bp, attendance_bp, certificates_bp, notifications_bp,
-    audit_bp,
+    audit_bp, privacy_bp,
 ):
     lms_blueprint.register_blueprint(domain_blueprint)
 

@@ -42,6 +42,8 @@ DEFAULTS = {
     "LMS_PDF_TIMEOUT": 30.0,
     # How many reverse proxies in front set X-Forwarded-For; limits then count the real client.
     "LMS_TRUSTED_PROXIES": 0,
+    # Who people write to about their data, shown on the privacy notice (/privacy): a name and an address.
+    "LMS_PRIVACY_CONTACT": "",
     # Test each pooled connection before use, so the app recovers by itself when the database returns.
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 }
@@ -72,6 +74,7 @@ ENVIRONMENT = {
     "LMS_RESET_IP_RATE_LIMIT": str,
     "LMS_PDF_TIMEOUT": float,
     "LMS_TRUSTED_PROXIES": int,
+    "LMS_PRIVACY_CONTACT": str,
     "SESSION_COOKIE_SECURE": _flag,
 }
 

@@ -49,6 +49,7 @@ ROUTES = {
     "lms.static": Route("GET", "/static/lms/style.css", PUBLIC),
     "lms.accounts.index": Route("GET", "/", {**SIGNED_IN}),
     "lms.certificates.verify_form": Route("GET", "/verify", PUBLIC),
+    "lms.privacy.notice": Route("GET", "/privacy", PUBLIC),
     "lms.certificates.verify": Route("GET", "/verify/{certificate_code}", PUBLIC),
     "lms.accounts.login": Route("GET", "/auth/login", PUBLIC),
     "lms.accounts.logout": Route("POST", "/auth/logout", PUBLIC),

@@ -1,0 +1,36 @@
+"""Personal data held by certificates: who was awarded what, the PDFs, and exceptions to the rules."""
+from lms.core.personal_data import PersonalColumn as P
+from lms.core.personal_data import TableDeclaration
+
+TABLES = (
+    TableDeclaration(
+        table="lms_certificates",
+        about="Certificates you were awarded",
+        personal=(
+            P("user_id", "whose certificate it is", "to let you download it"),
+            P("name_as_printed", "your name as printed on it", "so that anyone you show it to can check it is yours"),
+            P("excused_dates", "the sessions you were excused from, if any",
+              "printed on it, so that it says only what happened"),
+            P("pdf", "the certificate itself (with your name)", "to let you download it again"),
+            P("issued_at", "when it was issued", "printed on it, and shown when it is checked"),
+            P("issued_by_id", "who issued it", "to know who did what"),
+            P("status_reason", "why it was withdrawn or replaced, if it was", "shown when it is checked"),
+            P("status_changed_at", "when it was withdrawn or replaced", "shown when it is checked"),
+        ),
+        not_personal=("id", "academy_id", "number", "verification_code", "academy_title", "organiser",
+                      "session_dates", "status", "superseded_by_id", "pdf_sha256"),
+        who_sees="You and administrators; anyone with its code can check it, which shows the name on it.",
+    ),
+    TableDeclaration(
+        table="lms_eligibility_exceptions",
+        about="Exceptions granted to the rules for a certificate",
+        personal=(
+            P("user_id", "who was granted the exception", "to issue a certificate despite a missed requirement"),
+            P("reason", "why (it can mention your circumstances)", "to record why the rule was set aside"),
+            P("granted_by_id", "who granted it", "to know who did what"),
+            P("granted_at", "when", "to know who did what"),
+        ),
+        not_personal=("id", "academy_id"),
+        who_sees="Administrators.",
+    ),
+)

@@ -1,0 +1,15 @@
+"""Personal data held by core: the one-time form keys."""
+from lms.core.personal_data import PersonalColumn, TableDeclaration
+
+TABLES = (
+    TableDeclaration(
+        table="lms_form_submissions",
+        about="A note that you submitted a form, so a double click does not create something twice",
+        personal=(
+            PersonalColumn("user_id", "who submitted the form", "to act only once on a form sent twice"),
+            PersonalColumn("created_at", "when the form was submitted", "to act only once on a form sent twice"),
+        ),
+        not_personal=("id", "key", "result_url"),
+        who_sees="No one reads these; the system uses them.",
+    ),
+)

@@ -1,0 +1,24 @@
+"""Personal data held by readings: which readings you opened and finished."""
+from lms.core.personal_data import PersonalColumn as P
+from lms.core.personal_data import TableDeclaration
+
+TABLES = (
+    TableDeclaration(
+        table="lms_readings",
+        about="The readings themselves",
+        personal=(),
+        not_personal=("id", "academy_id", "position", "title", "body_markdown", "external_url",
+                      "estimated_minutes", "reflection_prompt", "min_words", "max_words", "opens_at", "closes_at"),
+    ),
+    TableDeclaration(
+        table="lms_reading_progress",
+        about="Which readings you opened and finished",
+        personal=(
+            P("user_id", "whose progress it is", "to show you and your facilitators how far you are"),
+            P("opened_at", "when you first opened a reading", "to show your progress"),
+            P("finished_at", "when you marked a reading finished", "to show your progress and decide certificates"),
+        ),
+        not_personal=("id", "reading_id"),
+        who_sees="You, the academy's facilitators, and administrators.",
+    ),
+)

@@ -1,0 +1,47 @@
+"""Personal data held by reflections: what learners write, every submitted version, and the feedback on it."""
+from lms.core.personal_data import PersonalColumn as P
+from lms.core.personal_data import TableDeclaration
+
+WHO_SEES = "Only you (the author), that academy's facilitators, and administrators."
+
+TABLES = (
+    TableDeclaration(
+        table="lms_reflections",
+        about="Your reflections on the readings",
+        personal=(
+            P("user_id", "who wrote it", "to show it to you and to those who review it"),
+            P("body", "what you wrote (the current text, draft or submitted)",
+              "so that you can write and submit it, and facilitators can give feedback"),
+            P("status", "whether it is a draft, submitted, sent back for changes, or reviewed", "to know where it is in review"),
+            P("created_at", "when you started it", "to show its history"),
+            P("updated_at", "when you last changed it", "to show its history"),
+            P("submitted_at", "when you submitted it", "to show its history and decide certificates"),
+        ),
+        not_personal=("id", "reading_id", "version_count"),
+        who_sees=WHO_SEES,
+    ),
+    TableDeclaration(
+        table="lms_reflection_versions",
+        about="Every version of a reflection you submitted",
+        personal=(
+            P("body", "the text as you submitted it", "so that feedback always refers to the text it was given on"),
+            P("submitted_at", "when you submitted that version", "to show its history"),
+        ),
+        not_personal=("id", "reflection_id", "number"),
+        who_sees=WHO_SEES,
+    ),
+    TableDeclaration(
+        table="lms_feedback",
+        about="Facilitators' feedback on reflections",
+        personal=(
+            P("author_id", "the facilitator who wrote it", "to show who gave the feedback"),
+            P("body", "the feedback text (it is about your reflection)", "to tell you what the facilitator thinks"),
+            P("decision", "whether the reflection was accepted as reviewed, or changes were asked for", "to decide what you still have to do"),
+            P("released_at", "when you could first see it", "to show its history"),
+            P("created_at", "when it was written", "to show its history"),
+            P("updated_at", "when it was last changed", "to show its history"),
+        ),
+        not_personal=("id", "reflection_id", "reflection_version", "edit_count"),
+        who_sees=WHO_SEES,
+    ),
+)
