@@ -21,6 +21,7 @@ from lms.audit import services as audit
 from lms.core import mail
 from lms.core.exceptions import DomainError, RosterError
 from lms.core.extensions import db
+from lms.core.text import check_text
 from lms.core.timezones import is_offered_zone
 from lms.core.types import utcnow
 from lms.notifications import outbox
@@ -100,9 +101,10 @@ def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC
     email = normalise_email(email)
     if not is_offered_zone(timezone):
         raise DomainError(f"{timezone} is not a time zone name like Europe/London.", field="timezone")
+    full_name = " ".join(check_text(full_name or "", "full_name", "The name").split())
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, full_name=full_name.strip() or email, timezone=timezone)
+        user = User(email=email, full_name=full_name or email, timezone=timezone)
     set_password(user, password)  # before anything is added: a refused password saves nothing
     user.is_admin = True
     db.session.add(user)
@@ -213,7 +215,8 @@ class EnrolmentResult:
 
 
 def check_person(full_name: str, email: str, role: str, timezone: str, group: str = "") -> Person:
-    full_name = " ".join((full_name or "").split())
+    # A roster file reaches here without passing a web form, so its cells are checked here too.
+    full_name = " ".join(check_text(full_name or "", "full_name", "The name").split())
     if not full_name:
         raise DomainError("Enter the person's full name.", field="full_name")
     if len(full_name) > 200:
@@ -228,7 +231,7 @@ def check_person(full_name: str, email: str, role: str, timezone: str, group: st
             f"{timezone or 'An empty time zone'} is not a time zone name like Europe/London.",
             field="timezone",
         )
-    group = " ".join((group or "").split())
+    group = " ".join(check_text(group or "", "group", "The group").split())
     if len(group) > 100:
         raise DomainError("A group name can be at most 100 characters.", field="group")
     return Person(full_name, email, role, timezone, group)
