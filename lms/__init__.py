@@ -37,6 +37,7 @@ class LMS:
         from lms.blueprint import lms_blueprint
         from lms.cli import lms_cli
         from lms.core.templating import register_template_helpers
+        from lms.core.web import IdConverter
         from lms.readings.outline import AcademyOutlines
         from lms.schema import skip_plugin_tables
 
@@ -52,6 +53,8 @@ class LMS:
         if "migrate" in app.extensions:
             skip_plugin_tables(app.extensions["migrate"])
 
+        # Before the blueprint: its rules are compiled with the converters the app has when it is registered.
+        app.url_map.converters["lms_id"] = IdConverter
         app.register_blueprint(lms_blueprint, url_prefix=url_prefix or None)
         app.cli.add_command(lms_cli)
         register_template_helpers(app)

@@ -314,6 +314,14 @@ def _decode(data: bytes) -> str:
     raise RosterError([(0, "The file is not UTF-8 text. In your spreadsheet, save it as 'CSV UTF-8'.")])
 
 
+def _readable_rows(reader):
+    """The reader's rows; a line csv cannot read (a cell over its 128 KB limit, say) is refused with its number."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise RosterError([(reader.line_num, f"This line cannot be read as CSV ({error}).")]) from None
+
+
 def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
     """Read a roster CSV; every bad row is reported with its line number, and nothing is half-read."""
     if not data.strip():
@@ -323,8 +331,9 @@ def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
+    rows = _readable_rows(reader)
     try:
-        header = [column.strip().lower().replace(" ", "_") for column in next(reader)]
+        header = [column.strip().lower().replace(" ", "_") for column in next(rows)]
     except StopIteration:
         raise RosterError([(0, "The file is empty.")]) from None
     missing = [column for column in ("full_name", "email") if column not in header]
@@ -336,7 +345,7 @@ def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
     problems: list[tuple[int, str]] = []
     people: list[Person] = []
     first_line_of: dict[str, int] = {}
-    for row in reader:
+    for row in rows:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue

@@ -15,7 +15,7 @@ from lms.attendance.models import ATTENDANCE_STATES
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 from lms.core.forms import EmptyForm, zone_choices
-from lms.core.web import now
+from lms.core.web import now, parse_whole_number
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
 
@@ -38,8 +38,9 @@ class ReportForm(FlaskForm):
 
 
 def _is_number(text: str) -> bool:
-    # isdigit() alone also accepts digits such as "²" that int() cannot read.
-    return text.isascii() and text.isdigit()
+    # isdigit() alone also accepts digits such as "²" that int() cannot read; and Python will not read
+    # a number of thousands of digits, nor would the database hold it.
+    return parse_whole_number(text) is not None
 
 
 def _session(session_id: int) -> LiveSession:
@@ -61,13 +62,13 @@ def _grid_page(live_session, status=200, typed=None, report_form=None):
     )
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance")
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance")
 @admin_required
 def grid(session_id):
     return _grid_page(_session(session_id))
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance", methods=["POST"])
 @admin_required
 def save(session_id):
     live_session = _session(session_id)
@@ -99,7 +100,7 @@ def save(session_id):
     return redirect(url_for("lms.attendance.grid", session_id=live_session.id))
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/bulk", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/bulk", methods=["POST"])
 @admin_required
 def bulk(session_id):
     live_session = _session(session_id)
@@ -121,7 +122,7 @@ def bulk(session_id):
     return redirect(url_for("lms.attendance.grid", session_id=live_session.id))
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/import", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/import", methods=["POST"])
 @admin_required
 def preview_import(session_id):
     live_session = _session(session_id)
@@ -141,7 +142,7 @@ def preview_import(session_id):
     )
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/import/confirm", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/import/confirm", methods=["POST"])
 @admin_required
 def confirm_import(session_id):
     live_session = _session(session_id)
