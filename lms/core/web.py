@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, request
+from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
+from wtforms import PasswordField
+from wtforms.fields.core import UnboundField
 
 from lms.core import submissions
 from lms.core.exceptions import DomainError
@@ -80,13 +83,32 @@ def is_safe_next(target: str | None) -> bool:
 
 
 
+def _password_field_names() -> set[str]:
+    """The name of every password field of every form class there is (the LMS's and a host's), however named.
+
+    Looked up each time: a host may define forms after the LMS is set up. A form's prefix is added when it
+    is made, so a posted name counts when it ends with one of these after a "-".
+    """
+    names, classes = set(), [FlaskForm]
+    while classes:
+        form_class = classes.pop()
+        classes.extend(form_class.__subclasses__())
+        for attribute in dir(form_class):
+            value = getattr(form_class, attribute, None)
+            if isinstance(value, UnboundField) and issubclass(value.field_class, PasswordField):
+                names.add(value.name or attribute)
+    return names
+
+
+def is_secret_field(name: str, password_fields: set[str]) -> bool:
+    bare = name.rsplit("-", 1)[-1]
+    return name == "csrf_token" or "password" in name.lower() or name in password_fields or bare in password_fields
+
+
 def form_field_values() -> dict[str, str]:
     """What the person typed into the form just posted, without secrets, to put back on a page."""
-    return {
-        name: value
-        for name, value in request.form.items()
-        if name != "csrf_token" and "password" not in name
-    }
+    password_fields = _password_field_names()
+    return {name: value for name, value in request.form.items() if not is_secret_field(name, password_fields)}
 
 
 def show_field_error(form, error: DomainError) -> None:
