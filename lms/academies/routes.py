@@ -275,7 +275,8 @@ def session_calendar(session_id):
     live_session = db.session.get(LiveSession, session_id)
     if live_session is None or not current_person.can_view_academy(live_session.academy_id):
         abort(404)
-    body = calendar.session_ics(live_session, url_for("lms.readings.dashboard", _external=True))
+    # The file leaves the site (into someone's calendar): its link is built from LMS_BASE_URL, never the Host header.
+    body = calendar.session_ics(live_session, mail.absolute_url("lms.readings.dashboard"))
     filename = f"session-{live_session.id}.ics"
     return Response(
         body,
