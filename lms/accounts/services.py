@@ -71,11 +71,25 @@ def password_problem(password: str, user: User | None = None) -> str | None:
 
 
 def set_password(user: User, password: str) -> None:
+    """Set a new password, however it is being changed (a link, the account page, create-admin): every
+    invitation or reset link the person still has stops working, and unsent mail carrying one is dropped."""
     problem = password_problem(password, user)
     if problem:
         raise DomainError(problem, field="password")
     method = current_app.config["LMS_PASSWORD_HASH_METHOD"]
     user.password_hash = generate_password_hash(password, method=method)
+    spend_links(user)
+
+
+def spend_links(user: User) -> None:
+    """Every unused one-time link of `user` stops working (the caller commits)."""
+    if user.id is not None:
+        db.session.execute(
+            update(AccountToken)
+            .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+    outbox.withdraw_links(user.email)
 
 
 # A hash to compare against when the email is unknown, so both paths take the same time.
@@ -105,6 +119,8 @@ def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(email=email, full_name=full_name or email, timezone=timezone)
+    elif user.has_password:
+        user.session_version += 1  # a new password: whoever knew the old one is signed out
     set_password(user, password)  # before anything is added: a refused password saves nothing
     user.is_admin = True
     db.session.add(user)
@@ -151,23 +167,20 @@ def use_token_to_set_password(token: str, password: str) -> User:
     if record is None:
         raise DomainError("This link has expired or has already been used. Ask for a new one.")
     user = record.user
-    set_password(user, password)
-    # Whoever knew the old password is signed out everywhere.
-    user.session_version += 1
-    now = utcnow()
+    problem = password_problem(password, user)
+    if problem:  # before the link is spent: a refused password leaves it working
+        raise DomainError(problem, field="password")
     # Conditional update: of two simultaneous uses of one link, only one succeeds.
     spent = db.session.execute(
         update(AccountToken)
         .where(AccountToken.id == record.id, AccountToken.used_at.is_(None))
-        .values(used_at=now)
+        .values(used_at=utcnow())
     )
     if spent.rowcount != 1:
         raise DomainError("This link has already been used. Ask for a new one.")
-    db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
-        .values(used_at=now)
-    )
+    set_password(user, password)  # which spends the person's other links
+    # Whoever knew the old password is signed out everywhere.
+    user.session_version += 1
     log.info("password set through a %s link by %s", record.purpose, user.email)
     return user
 
@@ -290,11 +303,7 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
 
 def new_invitation(user: User, by: User) -> str:
     """A fresh link for `user`; their earlier unused links stop working (one may have gone astray)."""
-    db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
+    spend_links(user)
     token = issue_token(user, "invitation" if not user.has_password else "reset")
     audit.record(by, "people.new_link", f"user {user.id}", user.email)
     log.info("new account link for user %s made by %s", user.id, by.email)
