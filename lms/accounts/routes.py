@@ -151,6 +151,9 @@ def reset_password(token):
 @limiter.limit(lambda: current_app.config["LMS_RESET_RATE_LIMIT"], key_func=_email_and_address, methods=["POST"])
 @limiter.limit(lambda: current_app.config["LMS_RESET_IP_RATE_LIMIT"], methods=["POST"])
 def request_reset():
+    if not current_app.config["LMS_SELF_SERVICE_RESET"]:
+        # Turned off (e.g. no mail in production): the organiser makes a new link from the People page.
+        return render_template("lms/accounts/request_reset.html", form=None)
     form = ResetRequestForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
