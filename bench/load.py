@@ -111,8 +111,10 @@ def bench_environment(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         # Plain http on loopback: the browser-side Secure flag would stop the cookie coming back.
         "SESSION_COOKIE_SECURE": "0",
-        # Mail goes to the log (the bench never triggers any, but never to a real server).
+        # No mail (the bench never triggers any, but never to a real server); production then needs
+        # self-service reset turned off, or it refuses to start.
         "MAIL_SERVER": "",
+        "LMS_SELF_SERVICE_RESET": "0",
         # Production refuses to start without it; the certificates printed in the bench carry it.
         "LMS_BASE_URL": "http://127.0.0.1",
         **RATE_LIMIT_ENV,

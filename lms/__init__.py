@@ -37,6 +37,7 @@ class LMS:
         from lms.blueprint import lms_blueprint
         from lms.cli import lms_cli
         from lms.core.templating import register_template_helpers
+        from lms.core.web import IdConverter
         from lms.readings.outline import AcademyOutlines
         from lms.schema import skip_plugin_tables
 
@@ -52,6 +53,8 @@ class LMS:
         if "migrate" in app.extensions:
             skip_plugin_tables(app.extensions["migrate"])
 
+        # Before the blueprint: its rules are compiled with the converters the app has when it is registered.
+        app.url_map.converters["lms_id"] = IdConverter
         app.register_blueprint(lms_blueprint, url_prefix=url_prefix or None)
         app.cli.add_command(lms_cli)
         register_template_helpers(app)
@@ -75,6 +78,30 @@ def _refuse_misconfiguration(app: Flask, identity: Callable | None) -> None:
         raise RuntimeError("identity must be a callable that returns the signed-in lms.HostPerson or None.")
 
 
+def _refuse_links_without_mail(app: Flask) -> None:
+    """Production never hands out sign-in links through its log: a link read there took over an account."""
+    config = app.config
+    if config.get("ENV_NAME") != "production" or config.get("MAIL_SERVER"):
+        return
+    if config.get("LMS_SELF_SERVICE_RESET", DEFAULTS["LMS_SELF_SERVICE_RESET"]):
+        raise RuntimeError(
+            "MAIL_SERVER must be set in production: invitation and password-reset links are sent by mail, "
+            "never written to the log. To run without mail, set LMS_SELF_SERVICE_RESET=0: people then ask "
+            "the organiser, who copies a new link from the academy's People page (README: Configuration)."
+        )
+
+
+def _warn_links_go_to_the_log(app: Flask) -> None:
+    if app.config.get("ENV_NAME") != DevelopmentConfig.ENV_NAME or app.config.get("MAIL_SERVER"):
+        return
+    logging.getLogger("lms").warning(
+        "\n%s\nMAIL_SERVER is not set: every message, with its invitation and password-reset LINKS, is written to "
+        "this log.\nAnyone who can read the log can take over those accounts. Fine for trying the LMS out; never "
+        "with real people.\nSet MAIL_SERVER, or run with LMS_ENV=production (README: Configuration).\n%s",
+        "!" * 78, "!" * 78,
+    )
+
+
 def create_app(config_object=None) -> Flask:
     """The standalone application: the LMS mounted at the site root, with its own error pages.
 
@@ -93,7 +120,9 @@ def create_app(config_object=None) -> Flask:
         raise RuntimeError("SECRET_KEY must be set in production (see README: Configuration).")
     if app.config.get("ENV_NAME") == "production" and not app.config.get("LMS_BASE_URL"):
         raise RuntimeError("LMS_BASE_URL must be set in production: links in mail are built from it.")
+    _refuse_links_without_mail(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _warn_links_go_to_the_log(app)
 
     LMS(app)
     from lms.schema import MIGRATIONS

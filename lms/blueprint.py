@@ -1,5 +1,5 @@
 """The one parent blueprint that carries every domain's pages under a single url_prefix."""
-from flask import Blueprint, current_app, has_request_context, render_template, request
+from flask import Blueprint, abort, current_app, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from lms.academies.routes import bp as academies_bp
@@ -11,6 +11,7 @@ from lms.certificates.routes import bp as certificates_bp
 from lms.core.errors import register_database_errors
 from lms.core.extensions import csrf
 from lms.core.security import add_security_headers
+from lms.core.text import has_control_characters, without_control_characters
 from lms.core.web import form_field_values
 from lms.notifications.routes import bp as notifications_bp
 from lms.privacy.routes import bp as privacy_bp
@@ -52,6 +53,38 @@ def _check_form_token():
     config = current_app.config
     if config["WTF_CSRF_ENABLED"] and not config["WTF_CSRF_CHECK_DEFAULT"] and request.method in config["WTF_CSRF_METHODS"]:
         csrf.protect()
+
+
+@lms_blueprint.before_request
+def _refuse_control_characters():
+    """No NUL or other control character gets in, whatever the page: not in its address, query or form.
+
+    A form comes back with what was typed, the characters taken out, so nothing is lost.
+    """
+    path_values = [value for value in (request.view_args or {}).values() if isinstance(value, str)]
+    query = [text for pair in request.args.items(multi=True) for text in pair]
+    if any(has_control_characters(text) for text in path_values + query):
+        abort(400)
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    refused = [
+        name for name, value in request.form.items(multi=True)
+        if has_control_characters(name) or has_control_characters(value)
+    ]
+    if not refused:
+        return None
+    fields = {without_control_characters(name): without_control_characters(value)
+              for name, value in form_field_values().items()}
+    return (
+        render_template(
+            "lms/errors/form_expired.html",
+            action=request.path,
+            fields=fields,
+            refused=[without_control_characters(name) for name in refused],
+            offer_resend=current_person.is_authenticated and _from_this_site(),
+        ),
+        400,
+    )
 
 
 def _from_this_site() -> bool:

@@ -23,6 +23,9 @@ DEFAULTS = {
     "LMS_BASE_URL": "",
     "LMS_INVITATION_DAYS": 14,
     "LMS_RESET_HOURS": 2,
+    # People ask for a reset link themselves at /auth/reset. Off: that page says to ask the organiser, who
+    # makes a new link on the People page (the only way production may run without MAIL_SERVER).
+    "LMS_SELF_SERVICE_RESET": True,
     "LMS_PASSWORD_HASH_METHOD": "scrypt",
     # A CSRF token lives as long as the login session, so a long reflection is not refused for age.
     "WTF_CSRF_TIME_LIMIT": None,
@@ -66,6 +69,7 @@ ENVIRONMENT = {
     "LMS_BASE_URL": str,
     "LMS_INVITATION_DAYS": int,
     "LMS_RESET_HOURS": int,
+    "LMS_SELF_SERVICE_RESET": _flag,
     "LMS_VERIFY_RATE_LIMIT": str,
     "RATELIMIT_STORAGE_URI": str,
     "LMS_LOGIN_RATE_LIMIT": str,

@@ -69,7 +69,7 @@ def new_academy():
     return render_template("lms/academies/academy_form.html", form=form, academy=None)
 
 
-@bp.route("/admin/academies/<int:academy_id>")
+@bp.route("/admin/academies/<lms_id:academy_id>")
 @admin_required
 def academy(academy_id):
     found = db.get_or_404(Academy, academy_id)
@@ -77,7 +77,7 @@ def academy(academy_id):
     return render_template("lms/academies/academy.html", academy=found, delete_form=EmptyForm(), to_do=things)
 
 
-@bp.route("/admin/academies/<int:academy_id>/edit", methods=["GET", "POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_academy(academy_id):
     found = db.get_or_404(Academy, academy_id)
@@ -108,7 +108,7 @@ def _session_details(form) -> academies.SessionDetails:
     )
 
 
-@bp.route("/admin/academies/<int:academy_id>/sessions/new", methods=["GET", "POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/sessions/new", methods=["GET", "POST"])
 @admin_required
 def new_session(academy_id):
     found = db.get_or_404(Academy, academy_id)
@@ -130,7 +130,7 @@ def new_session(academy_id):
     return render_template("lms/academies/session_form.html", form=form, academy=found, live_session=None)
 
 
-@bp.route("/admin/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_session(session_id):
     live_session = db.get_or_404(LiveSession, session_id)
@@ -154,7 +154,7 @@ def edit_session(session_id):
     )
 
 
-@bp.route("/admin/sessions/<int:session_id>/delete", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/delete", methods=["POST"])
 @admin_required
 def delete_session(session_id):
     live_session = db.session.get(LiveSession, session_id)
@@ -208,13 +208,13 @@ def _send_invitations(found, result):
     return unsent
 
 
-@bp.route("/admin/academies/<int:academy_id>/people")
+@bp.route("/admin/academies/<lms_id:academy_id>/people")
 @admin_required
 def people(academy_id):
     return _people_page(db.get_or_404(Academy, academy_id))
 
 
-@bp.route("/admin/academies/<int:academy_id>/people/add", methods=["POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/people/add", methods=["POST"])
 @admin_required
 def add_person(academy_id):
     found = db.get_or_404(Academy, academy_id)
@@ -235,7 +235,7 @@ def add_person(academy_id):
     return _people_page(found, result=(result, unsent))
 
 
-@bp.route("/admin/academies/<int:academy_id>/people/import", methods=["POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/people/import", methods=["POST"])
 @admin_required
 def import_roster(academy_id):
     found = db.get_or_404(Academy, academy_id)
@@ -252,7 +252,7 @@ def import_roster(academy_id):
     return _people_page(found, result=(result, unsent))
 
 
-@bp.route("/admin/academies/<int:academy_id>/people/<int:user_id>/link", methods=["POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/people/<lms_id:user_id>/link", methods=["POST"])
 @admin_required
 def new_link(academy_id, user_id):
     found = db.get_or_404(Academy, academy_id)
@@ -273,13 +273,14 @@ def new_link(academy_id, user_id):
 
 # --- calendar files --------------------------------------------------------------------------
 
-@bp.route("/learn/sessions/<int:session_id>.ics")
+@bp.route("/learn/sessions/<lms_id:session_id>.ics")
 @login_required
 def session_calendar(session_id):
     live_session = db.session.get(LiveSession, session_id)
     if live_session is None or not current_person.can_view_academy(live_session.academy_id):
         abort(404)
-    body = calendar.session_ics(live_session, url_for("lms.readings.dashboard", _external=True))
+    # The file leaves the site (into someone's calendar): its link is built from LMS_BASE_URL, never the Host header.
+    body = calendar.session_ics(live_session, mail.absolute_url("lms.readings.dashboard"))
     filename = f"session-{live_session.id}.ics"
     return Response(
         body,

@@ -10,6 +10,7 @@ from lms.accounts.models import User
 from lms.accounts.services import normalise_email
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
+from lms.core.text import without_control_characters
 from lms.core.timezones import is_offered_zone
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def person_for_host(host_id: str, email: str, full_name: str, timezone: str | No
         return user
     user = User(
         email=address,
-        full_name=" ".join((full_name or "").split()) or address,
+        # The host's data, not typed here: a stray control character is dropped rather than refusing the visit.
+        full_name=" ".join(without_control_characters(full_name or "").split())[:200] or address,
         timezone=timezone if timezone and is_offered_zone(timezone) else "UTC",
         host_id=host_id,
     )

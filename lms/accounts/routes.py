@@ -22,10 +22,10 @@ from lms.accounts.identity import (
 )
 from lms.accounts.models import User
 from lms.core import mail
-from lms.core.exceptions import DomainError
+from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db, limiter, login_manager
 from lms.core.forms import chosen_clock
-from lms.core.web import is_safe_next, now, show_field_error
+from lms.core.web import is_safe_next, now, parse_id, show_field_error
 from lms.readings import services as learning
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -98,15 +98,17 @@ def login():
             form.password.data = ""
             return render_template("lms/accounts/login.html", form=form), 200
         _start_session(user)
-        if form.carry_reading.data and form.carry_reading.data.isdigit():
-            return _save_carried_reflection(user, int(form.carry_reading.data), form.carry_body.data or "")
+        if form.carry_reading.data:
+            return _save_carried_reflection(user, parse_id(form.carry_reading.data), form.carry_body.data or "")
         target = form.next.data
         return redirect(target if is_safe_next(target) else home_for(user))
     return render_template("lms/accounts/login.html", form=form)
 
 
-def _save_carried_reflection(user, reading_id: int, body: str):
+def _save_carried_reflection(user, reading_id: int | None, body: str):
     try:
+        if reading_id is None:  # not a number a reading could have: the form was changed
+            raise NotAllowed("No such reading.")
         reading = learning.load_reading(user, reading_id)
         learning.save_reflection(user, reading, body, submit=False, now=now())
     except DomainError as error:
@@ -170,6 +172,9 @@ def reset_password(token):
 @limiter.limit(lambda: current_app.config["LMS_RESET_RATE_LIMIT"], key_func=_email_and_address, methods=["POST"])
 @limiter.limit(lambda: current_app.config["LMS_RESET_IP_RATE_LIMIT"], methods=["POST"])
 def request_reset():
+    if not current_app.config["LMS_SELF_SERVICE_RESET"]:
+        # Turned off (e.g. no mail in production): the organiser makes a new link from the People page.
+        return render_template("lms/accounts/request_reset.html", form=None)
     form = ResetRequestForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()

@@ -21,6 +21,7 @@ from lms.audit import services as audit
 from lms.core import mail
 from lms.core.exceptions import DomainError, RosterError
 from lms.core.extensions import db
+from lms.core.text import check_text
 from lms.core.timezones import find_zone, is_offered_zone
 from lms.core.types import utcnow
 from lms.notifications import outbox
@@ -78,11 +79,25 @@ def password_problem(password: str, user: User | None = None) -> str | None:
 
 
 def set_password(user: User, password: str) -> None:
+    """Set a new password, however it is being changed (a link, the account page, create-admin): every
+    invitation or reset link the person still has stops working, and unsent mail carrying one is dropped."""
     problem = password_problem(password, user)
     if problem:
         raise DomainError(problem, field="password")
     method = current_app.config["LMS_PASSWORD_HASH_METHOD"]
     user.password_hash = generate_password_hash(password, method=method)
+    spend_links(user)
+
+
+def spend_links(user: User) -> None:
+    """Every unused one-time link of `user` stops working (the caller commits)."""
+    if user.id is not None:
+        db.session.execute(
+            update(AccountToken)
+            .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+    outbox.withdraw_links(user.email)
 
 
 # A hash to compare against when the email is unknown, so both paths take the same time.
@@ -122,9 +137,12 @@ def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC
     email = normalise_email(email)
     if not is_offered_zone(timezone):
         raise DomainError(f"{timezone} is not a time zone name like Europe/London.", field="timezone")
+    full_name = " ".join(check_text(full_name or "", "full_name", "The name").split())
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, full_name=full_name.strip() or email, timezone=timezone)
+        user = User(email=email, full_name=full_name or email, timezone=timezone)
+    elif user.has_password:
+        user.session_version += 1  # a new password: whoever knew the old one is signed out
     user.timezone_confirmed = True  # they typed it themselves
     set_password(user, password)  # before anything is added: a refused password saves nothing
     user.is_admin = True
@@ -172,23 +190,20 @@ def use_token_to_set_password(token: str, password: str) -> User:
     if record is None:
         raise DomainError("This link has expired or has already been used. Ask for a new one.")
     user = record.user
-    set_password(user, password)
-    # Whoever knew the old password is signed out everywhere.
-    user.session_version += 1
-    now = utcnow()
+    problem = password_problem(password, user)
+    if problem:  # before the link is spent: a refused password leaves it working
+        raise DomainError(problem, field="password")
     # Conditional update: of two simultaneous uses of one link, only one succeeds.
     spent = db.session.execute(
         update(AccountToken)
         .where(AccountToken.id == record.id, AccountToken.used_at.is_(None))
-        .values(used_at=now)
+        .values(used_at=utcnow())
     )
     if spent.rowcount != 1:
         raise DomainError("This link has already been used. Ask for a new one.")
-    db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
-        .values(used_at=now)
-    )
+    set_password(user, password)  # which spends the person's other links
+    # Whoever knew the old password is signed out everywhere.
+    user.session_version += 1
     log.info("password set through a %s link by %s", record.purpose, user.email)
     return user
 
@@ -236,7 +251,8 @@ class EnrolmentResult:
 
 
 def check_person(full_name: str, email: str, role: str, timezone: str, group: str = "") -> Person:
-    full_name = " ".join((full_name or "").split())
+    # A roster file reaches here without passing a web form, so its cells are checked here too.
+    full_name = " ".join(check_text(full_name or "", "full_name", "The name").split())
     if not full_name:
         raise DomainError("Enter the person's full name.", field="full_name")
     if len(full_name) > 200:
@@ -246,7 +262,7 @@ def check_person(full_name: str, email: str, role: str, timezone: str, group: st
     if role not in ROLES:
         raise DomainError(f"Role must be learner or facilitator, not {role or 'empty'}.", field="role")
     timezone = find_zone(timezone)  # a city, a country, or a zone name like Europe/London
-    group = " ".join((group or "").split())
+    group = " ".join(check_text(group or "", "group", "The group").split())
     if len(group) > 100:
         raise DomainError("A group name can be at most 100 characters.", field="group")
     return Person(full_name, email, role, timezone, group)
@@ -305,11 +321,7 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
 
 def new_invitation(user: User, by: User) -> str:
     """A fresh link for `user`; their earlier unused links stop working (one may have gone astray)."""
-    db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
+    spend_links(user)
     token = issue_token(user, "invitation" if not user.has_password else "reset")
     audit.record(by, "people.new_link", f"user {user.id}", user.email)
     log.info("new account link for user %s made by %s", user.id, by.email)
@@ -352,6 +364,14 @@ def _columns(first_row: list[str]) -> list[str]:
     return columns
 
 
+def _readable_rows(reader):
+    """The reader's rows; a line csv cannot read (a cell over its 128 KB limit, say) is refused with its number."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise RosterError([(reader.line_num, f"This line cannot be read as CSV ({error}).")]) from None
+
+
 def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
     """Read a roster CSV; every bad row is reported with its row number (the first row, of headings, is row 1,
     as a spreadsheet numbers them), and nothing is half-read."""
@@ -362,14 +382,15 @@ def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
+    rows = _readable_rows(reader)
     try:
-        header = _columns(next(reader))
+        header = _columns(next(rows))
     except StopIteration:
         raise RosterError([(0, "The file is empty.")]) from None
     problems: list[tuple[int, str]] = []
     people: list[Person] = []
     first_line_of: dict[str, int] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(rows, start=2):  # numbered as a spreadsheet numbers its rows
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(header):

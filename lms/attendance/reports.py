@@ -274,7 +274,7 @@ def _left_from_duration(joined_at: datetime, duration: str, line: int) -> dateti
     # but it does have the duration so far.
     try:
         return joined_at + parse_duration(duration)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a duration of more days than a calendar holds
         raise AttendanceFileError(
             f"Line {line}: the leave time is empty and the duration '{duration}' cannot be read.",
             line=line,
@@ -430,7 +430,10 @@ def _read_time(value: str, column: str, line: int, zone: ZoneInfo, day_first: bo
     if moment.tzinfo is None:
         # An hour that happens twice when the clocks go back is read as the first of the two.
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 31 December 9999 in New York is already the year 10000 in UTC
+        raise AttendanceFileError(f"Line {line}: '{value}' is not a date a meeting can have.", line=line) from None
 
 
 def _datetime_from_text(value: str, day_first: bool) -> datetime | None:

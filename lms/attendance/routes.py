@@ -14,7 +14,7 @@ from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 from lms.core.forms import EmptyForm, zone_choices
 from lms.core.timezones import is_valid_zone
-from lms.core.web import now
+from lms.core.web import now, parse_whole_number
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
 
@@ -37,8 +37,9 @@ class ReportForm(FlaskForm):
 
 
 def _is_number(text: str) -> bool:
-    # isdigit() alone also accepts digits such as "²" that int() cannot read.
-    return text.isascii() and text.isdigit()
+    # isdigit() alone also accepts digits such as "²" that int() cannot read; and Python will not read
+    # a number of thousands of digits, nor would the database hold it.
+    return parse_whole_number(text) is not None
 
 
 def _session(session_id: int) -> LiveSession:
@@ -61,13 +62,13 @@ def _grid_page(live_session, status=200, typed=None, report_form=None):
     )
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance")
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance")
 @admin_required
 def grid(session_id):
     return _grid_page(_session(session_id))
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance", methods=["POST"])
 @admin_required
 def save(session_id):
     live_session = _session(session_id)
@@ -99,7 +100,7 @@ def save(session_id):
     return redirect(url_for("lms.attendance.grid", session_id=live_session.id))
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/bulk", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/bulk", methods=["POST"])
 @admin_required
 def bulk(session_id):
     live_session = _session(session_id)
@@ -121,7 +122,7 @@ def bulk(session_id):
     return redirect(url_for("lms.attendance.grid", session_id=live_session.id))
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/import", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/import", methods=["POST"])
 @admin_required
 def upload_report(session_id):
     live_session = _session(session_id)
@@ -161,7 +162,7 @@ def _not_open(batch):
     return redirect(url_for("lms.attendance.grid", session_id=batch.live_session_id))
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/imports/<int:import_id>")
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/imports/<lms_id:import_id>")
 @admin_required
 def import_preview(session_id, import_id):
     batch = _import(session_id, import_id)
@@ -189,7 +190,7 @@ def _decisions(form) -> dict[str, tuple[int, ...] | None]:
     return decisions
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/imports/<int:import_id>", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/imports/<lms_id:import_id>", methods=["POST"])
 @admin_required
 def save_import(session_id, import_id):
     batch = _import(session_id, import_id)
@@ -230,7 +231,7 @@ def save_import(session_id, import_id):
     return redirect(url_for("lms.attendance.grid", session_id=session_id))
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/imports/<int:import_id>/undo")
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/imports/<lms_id:import_id>/undo")
 @admin_required
 def undo_form(session_id, import_id):
     batch = _import(session_id, import_id)
@@ -242,7 +243,7 @@ def undo_form(session_id, import_id):
     )
 
 
-@bp.route("/admin/sessions/<int:session_id>/attendance/imports/<int:import_id>/undo", methods=["POST"])
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/imports/<lms_id:import_id>/undo", methods=["POST"])
 @admin_required
 def undo_import(session_id, import_id):
     batch = _import(session_id, import_id)

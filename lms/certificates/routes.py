@@ -71,7 +71,7 @@ def _page(academy: Academy, problem: RowProblem | None = None, status: int = 200
     )
 
 
-@bp.route("/admin/academies/<int:academy_id>/certificates", endpoint="academy")
+@bp.route("/admin/academies/<lms_id:academy_id>/certificates", endpoint="academy")
 @admin_required
 def certificates_page(academy_id):
     return _page(db.get_or_404(Academy, academy_id))
@@ -93,7 +93,7 @@ def _report(result: issuing.IssueResult) -> None:
         flash("Nobody is waiting for a certificate.", "info")
 
 
-@bp.route("/admin/academies/<int:academy_id>/certificates/issue", methods=["POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/certificates/issue", methods=["POST"])
 @admin_required
 def issue_all(academy_id):
     academy = db.get_or_404(Academy, academy_id)
@@ -109,7 +109,7 @@ def issue_all(academy_id):
     return _back(academy.id)
 
 
-@bp.route("/admin/academies/<int:academy_id>/certificates/issue/<int:user_id>", methods=["POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/certificates/issue/<lms_id:user_id>", methods=["POST"])
 @admin_required
 def issue(academy_id, user_id):
     academy = db.get_or_404(Academy, academy_id)
@@ -130,7 +130,7 @@ def issue(academy_id, user_id):
     return _back(academy.id, user.id)
 
 
-@bp.route("/admin/academies/<int:academy_id>/certificates/exception/<int:user_id>", methods=["POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/certificates/exception/<lms_id:user_id>", methods=["POST"])
 @admin_required
 def grant_exception(academy_id, user_id):
     academy = db.get_or_404(Academy, academy_id)
@@ -148,7 +148,7 @@ def grant_exception(academy_id, user_id):
     return _back(academy.id, user.id)
 
 
-@bp.route("/admin/academies/<int:academy_id>/certificates/exception/<int:user_id>/withdraw", methods=["POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/certificates/exception/<lms_id:user_id>/withdraw", methods=["POST"])
 @admin_required
 def withdraw_exception(academy_id, user_id):
     academy = db.get_or_404(Academy, academy_id)
@@ -163,7 +163,7 @@ def withdraw_exception(academy_id, user_id):
     return _back(academy.id, user.id)
 
 
-@bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@bp.route("/admin/certificates/<lms_id:certificate_id>/revoke", methods=["POST"])
 @admin_required
 def revoke(certificate_id):
     certificate = db.get_or_404(Certificate, certificate_id)
@@ -184,7 +184,7 @@ def revoke(certificate_id):
     return _back(certificate.academy_id, certificate.user_id)
 
 
-@bp.route("/admin/certificates/<int:certificate_id>/reissue", methods=["POST"])
+@bp.route("/admin/certificates/<lms_id:certificate_id>/reissue", methods=["POST"])
 @admin_required
 def reissue(certificate_id):
     certificate = db.get_or_404(Certificate, certificate_id)
@@ -206,7 +206,7 @@ def reissue(certificate_id):
     return _back(academy_id, user_id)
 
 
-@bp.route("/admin/certificates/<int:certificate_id>.pdf", endpoint="pdf")
+@bp.route("/admin/certificates/<lms_id:certificate_id>.pdf", endpoint="pdf")
 @admin_required
 def certificate_pdf(certificate_id):
     certificate = db.get_or_404(Certificate, certificate_id)
@@ -225,7 +225,7 @@ def _pdf_response(document: bytes, filename: str):
     return response
 
 
-@bp.route("/admin/academies/<int:academy_id>/certificates.zip", endpoint="zip")
+@bp.route("/admin/academies/<lms_id:academy_id>/certificates.zip", endpoint="zip")
 @admin_required
 def certificates_zip(academy_id):
     academy = db.get_or_404(Academy, academy_id)
@@ -249,7 +249,7 @@ def mine():
     return render_template("lms/certificates/mine.html", overview=overview)
 
 
-@bp.route("/learn/certificates/<int:certificate_id>.pdf")
+@bp.route("/learn/certificates/<lms_id:certificate_id>.pdf")
 @login_required
 def my_pdf(certificate_id):
     certificate = db.session.get(Certificate, certificate_id)

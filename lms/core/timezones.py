@@ -29,18 +29,24 @@ def is_offered_zone(name: str) -> bool:
     return name in all_zone_names()
 
 
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones()) | {"UTC"}
+
+
 def is_valid_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return bool(name)
+    """A name in the time-zone database (legacy aliases included), checked against its list of names:
+    ZoneInfo itself would open any path it is given, and fails with an OSError on a folder such as
+    "America" or a name too long for a file."""
+    return name in _known_zones()
 
 
 def zone(name: str) -> ZoneInfo:
+    if not is_valid_zone(name):
+        return ZoneInfo("UTC")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
 
 
@@ -54,7 +60,10 @@ def wall_clock_to_utc(wall_clock: datetime, zone_name: str) -> datetime:
         raise DomainError(f"Unknown time zone: {zone_name}", field="timezone")
     local_zone = ZoneInfo(zone_name)
     aware = wall_clock.replace(tzinfo=local_zone)
-    round_trip = aware.astimezone(UTC).astimezone(local_zone).replace(tzinfo=None)
+    try:
+        round_trip = aware.astimezone(UTC).astimezone(local_zone).replace(tzinfo=None)
+    except OverflowError:  # 31 December 9999 in New York is already the year 10000 in UTC
+        raise DomainError(f"{wall_clock:%Y-%m-%d %H:%M} is too far in the past or future. Check the year.") from None
     if round_trip != wall_clock.replace(tzinfo=None):
         raise DomainError(
             f"{wall_clock:%Y-%m-%d %H:%M} does not exist in {zone_name} "

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import render_template
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -54,6 +54,17 @@ def enqueue(
         .returning(OutgoingMail.id)
     ).first()
     return inserted is not None
+
+
+def withdraw_links(to_address: str) -> int:
+    """Delete the messages not yet sent that carry a one-time link to `to_address` (its links were spent)."""
+    withdrawn = db.session.execute(
+        delete(OutgoingMail).where(
+            OutgoingMail.to_address == to_address, OutgoingMail.kind.in_(SECRET_KINDS),
+            OutgoingMail.status == "pending",
+        )
+    )
+    return withdrawn.rowcount
 
 
 def _claim(message_id: int, now: datetime) -> bool:

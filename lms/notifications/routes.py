@@ -19,7 +19,7 @@ def outbox_page():
     )
 
 
-@bp.route("/admin/mail/<int:message_id>/retry", methods=["POST"])
+@bp.route("/admin/mail/<lms_id:message_id>/retry", methods=["POST"])
 @admin_required
 def retry(message_id):
     if not EmptyForm().validate_on_submit():

@@ -47,7 +47,7 @@ def _render_reading(reading, state, form=None, status=200):
     )
 
 
-@bp.route("/learn/readings/<int:reading_id>")
+@bp.route("/learn/readings/<lms_id:reading_id>")
 @login_required
 def reading(reading_id):
     reading = _load_reading(reading_id)
@@ -57,7 +57,7 @@ def reading(reading_id):
     return _render_reading(reading, state)
 
 
-@bp.route("/learn/readings/<int:reading_id>/finished", methods=["POST"])
+@bp.route("/learn/readings/<lms_id:reading_id>/finished", methods=["POST"])
 @login_required
 def set_finished(reading_id):
     reading = _load_reading(reading_id)
@@ -77,7 +77,7 @@ def set_finished(reading_id):
     return redirect(url_for("lms.readings.reading", reading_id=reading.id))
 
 
-@bp.route("/learn/readings/<int:reading_id>/reflection", methods=["POST"])
+@bp.route("/learn/readings/<lms_id:reading_id>/reflection", methods=["POST"])
 @login_required
 def save_reflection(reading_id):
     reading = _load_reading(reading_id)
@@ -118,7 +118,7 @@ def _reading_details(form) -> ReadingDetails:
     )
 
 
-@bp.route("/admin/academies/<int:academy_id>/readings/new", methods=["GET", "POST"])
+@bp.route("/admin/academies/<lms_id:academy_id>/readings/new", methods=["GET", "POST"])
 @admin_required
 def new_reading(academy_id):
     found = db.get_or_404(Academy, academy_id)
@@ -138,7 +138,7 @@ def new_reading(academy_id):
     return render_template("lms/readings/reading_form.html", form=form, academy=found, reading=None)
 
 
-@bp.route("/admin/readings/<int:reading_id>/edit", methods=["GET", "POST"])
+@bp.route("/admin/readings/<lms_id:reading_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_reading(reading_id):
     reading = db.get_or_404(Reading, reading_id)
@@ -163,7 +163,7 @@ def edit_reading(reading_id):
     )
 
 
-@bp.route("/admin/readings/<int:reading_id>/delete", methods=["POST"])
+@bp.route("/admin/readings/<lms_id:reading_id>/delete", methods=["POST"])
 @admin_required
 def delete_reading(reading_id):
     reading = db.session.get(Reading, reading_id)

@@ -5,7 +5,7 @@ from lms.academies.access import academy_groups, facilitated_academy, own_group
 from lms.accounts.identity import current_person, login_required
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db
-from lms.core.web import now
+from lms.core.web import now, parse_id, parse_whole_number
 from lms.reflections import exports, reviews
 from lms.reflections import progress as progress_service
 from lms.reflections.forms import FeedbackForm
@@ -29,14 +29,14 @@ def home():
     return render_template("lms/reflections/home.html", academies=academies)
 
 
-@bp.route("/facilitate/academies/<int:academy_id>/reviews")
+@bp.route("/facilitate/academies/<lms_id:academy_id>/reviews")
 @login_required
 def queue(academy_id):
     academy = _academy_or_404(academy_id)
     own = own_group(current_person, academy.id)
     group = request.args.get("group", own)
     state = request.args.get("state", "awaiting")
-    reading_id = request.args.get("reading", type=int)
+    reading_id = parse_id(request.args.get("reading"))
     page = request.args.get("page", 1, type=int)
     result = reviews.review_queue(academy, reading_id, group, state, page)
     return render_template(
@@ -67,13 +67,13 @@ def _load(reflection_id):
         abort(404)
 
 
-@bp.route("/facilitate/reflections/<int:reflection_id>")
+@bp.route("/facilitate/reflections/<lms_id:reflection_id>")
 @login_required
 def reflection(reflection_id):
     return _render_reflection(_load(reflection_id), None)
 
 
-@bp.route("/facilitate/reflections/<int:reflection_id>", methods=["POST"])
+@bp.route("/facilitate/reflections/<lms_id:reflection_id>", methods=["POST"])
 @login_required
 def save_feedback(reflection_id):
     found = _load(reflection_id)
@@ -84,7 +84,7 @@ def save_feedback(reflection_id):
     try:
         reviews.save_feedback(
             found, current_person, form.body.data or "", form.action.data or "",
-            int(seen) if seen and seen.isascii() and seen.isdigit() else None, now(),
+            parse_whole_number(seen), now(),
             form.seen_version.data if "seen_version" in request.form else None,
         )
     except reviews.FeedbackConflict as conflict:
@@ -131,7 +131,7 @@ def _csv_response(chunks, name: str) -> Response:
     )
 
 
-@bp.route("/facilitate/academies/<int:academy_id>/progress")
+@bp.route("/facilitate/academies/<lms_id:academy_id>/progress")
 @login_required
 def progress(academy_id):
     academy = _academy_or_404(academy_id)
@@ -147,7 +147,7 @@ def progress(academy_id):
     return render_template("lms/reflections/progress.html", academy=academy, view=view, own_group=own)
 
 
-@bp.route("/facilitate/academies/<int:academy_id>/progress.csv")
+@bp.route("/facilitate/academies/<lms_id:academy_id>/progress.csv")
 @login_required
 def progress_csv(academy_id):
     academy = _academy_or_404(academy_id)
@@ -158,7 +158,7 @@ def progress_csv(academy_id):
     return _csv_response(exports.csv_chunks(rows), name)
 
 
-@bp.route("/facilitate/academies/<int:academy_id>/reflections.csv")
+@bp.route("/facilitate/academies/<lms_id:academy_id>/reflections.csv")
 @login_required
 def reflections_csv(academy_id):
     academy = _academy_or_404(academy_id)

@@ -91,6 +91,21 @@ def test_a_superseded_certificate_says_so_without_pointing_to_the_new_one(browse
     assert new.verification_code not in response.get_data(as_text=True) and "0002" not in page
 
 
+def test_a_superseded_certificate_does_not_show_the_name_it_printed(browser, academy, learner):
+    """Reissued with a corrected name: the old name (a former name, say) must not stay public."""
+    old = certificate_for(academy, learner, status="superseded", reason="Reissued as LA-1-0002")
+    old.name_as_printed = "Ivar Solberg"
+    learner.full_name = "Ingrid Solberg"
+    db.session.commit()
+    new = certificate_for(academy, learner, number=f"LA-{academy.id}-0002")
+
+    superseded = browser.get(f"/verify/{old.verification_code}").get_data(as_text=True)
+    assert "Superseded." in superseded
+    assert "Ivar" not in superseded and "Ingrid" not in superseded and "Name as printed" not in superseded
+    assert "Peer Mentoring in Corrections" in superseded  # what the certificate was for still shows
+    assert "Name as printed Ingrid Solberg" in text_of(browser.get(f"/verify/{new.verification_code}"))
+
+
 def test_an_unknown_code_is_simply_not_found(browser, academy, learner):
     certificate_for(academy, learner)
 

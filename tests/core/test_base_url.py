@@ -4,6 +4,7 @@ import pytest
 
 from lms import create_app
 from lms.config import ProductionConfig
+from tests.factories import enrol, make_academy, make_user
 
 
 def test_production_refuses_to_start_without_the_public_address():
@@ -27,3 +28,21 @@ def test_mailed_links_never_use_the_host_the_request_named(app, monkeypatch):
     with app.test_request_context("/auth/reset", headers={"Host": "attacker.example.net"}):
         with pytest.raises(RuntimeError, match="LMS_BASE_URL"):
             mail.absolute_url("lms.accounts.reset_password", token="t")
+
+
+def test_a_calendar_file_links_to_the_public_address_not_the_host_the_request_named(app, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "LMS_BASE_URL", "https://academy.example.org")
+    learner = make_user("Wei Ling Tan")
+    academy = make_academy()
+    enrol(learner, academy)
+    browser.login(learner)
+    # The signed-in browser, sending a Host header of the attacker's choosing (e.g. through a proxy that passes it).
+    browser.client.set_cookie("session", browser.client.get_cookie("session").value, domain="attacker.example.net")
+
+    response = browser.get(f"/learn/sessions/{academy.live_sessions[0].id}.ics",
+                           headers={"Host": "attacker.example.net"})
+
+    assert response.status_code == 200
+    unfolded = response.get_data(as_text=True).replace("\r\n ", "")  # iCalendar folds long lines
+    assert "Programme page: https://academy.example.org/learn/" in unfolded
+    assert "attacker.example.net" not in unfolded
