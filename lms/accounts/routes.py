@@ -1,4 +1,6 @@
 """Routes for signing in and out, one-time links, and the account page."""
+import logging
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
@@ -13,7 +15,6 @@ from lms.accounts.identity import (
     sign_in_first,
     uses_own_sign_in,
 )
-from lms.accounts.models import User
 from lms.core import mail
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db, limiter, login_manager
@@ -21,6 +22,7 @@ from lms.core.web import is_safe_next, now, parse_id
 from lms.readings import services as learning
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
 
 
 def home_for(user) -> str:
@@ -156,23 +158,41 @@ def request_reset():
         return render_template("lms/accounts/request_reset.html", form=None)
     form = ResetRequestForm()
     if form.validate_on_submit():
-        email = (form.email.data or "").strip().lower()
-        user = db.session.scalar(db.select(User).where(User.email == email))
-        if user is not None and user.is_active:
-            purpose = "reset" if user.has_password else "invitation"
-            token = accounts.issue_token(user, purpose)
-            db.session.commit()
-            # Queued for send-due-mail rather than sent now: an SMTP exchange inside this request
-            # would make a known address answer slower than an unknown one.
-            accounts.send_account_link(user, token, purpose, send_now=not mail.mail_is_configured())
-        # The same answer whether or not the address has an account.
+        # The same work, and the same answer, whether or not the address has an account: only the request
+        # is stored here. Finding the person, making the link and composing the mail happen once the answer
+        # has gone (and in send-due-mail, should this process stop first).
+        reset_request = accounts.request_reset(form.email.data)
+        db.session.commit()
         flash(
             "If that address has an account, a link to set a new password is on its way. "
             "If nothing arrives, ask the academy's organiser for a new link.",
             "info",
         )
-        return redirect(url_for("lms.accounts.login"))
+        response = redirect(url_for("lms.accounts.login"))
+        response.call_on_close(_answer_after_the_response(reset_request.id))
+        return response
     return render_template("lms/accounts/request_reset.html", form=form)
+
+
+def _answer_after_the_response(request_id: int):
+    """The work for one reset request, run by the server once the response is sent (WSGI's close()).
+
+    The link is queued for send-due-mail; without a mail server (development) it is logged at once.
+    """
+    app = current_app._get_current_object()
+    url_root = request.url_root  # links are built as in this request (LMS_BASE_URL wins when set)
+
+    def answer():
+        with app.app_context(), app.test_request_context("/", base_url=url_root):
+            try:
+                accounts.answer_reset_requests(now(), only=[request_id], send_now=not mail.mail_is_configured())
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                # The request stays stored: send-due-mail answers it on its next run.
+                log.exception("reset request %s could not be answered now; send-due-mail will", request_id)
+
+    return answer
 
 
 @bp.route("/auth/account", methods=["GET", "POST"])
