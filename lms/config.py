@@ -27,6 +27,12 @@ DEFAULTS = {
     # makes a new link on the People page (the only way production may run without MAIL_SERVER).
     "LMS_SELF_SERVICE_RESET": True,
     "LMS_PASSWORD_HASH_METHOD": "scrypt",
+    # A signed-in session ends after this long without a request, and this long after signing in whatever
+    # happens: many learners share a computer (a library, a programme's room), and walk away from it.
+    "LMS_SESSION_IDLE_MINUTES": 30,
+    "LMS_SESSION_LIFETIME_HOURS": 8,
+    # Strict-Transport-Security's max-age; 0 sends none (the production profile sends a year's).
+    "LMS_HSTS_SECONDS": 0,
     # A CSRF token lives as long as the login session, so a long reflection is not refused for age.
     "WTF_CSRF_TIME_LIMIT": None,
     # The public certificate check: guessing codes is pointless at 160 bits, but this keeps scrapers slow.
@@ -68,6 +74,9 @@ ENVIRONMENT = {
     "LMS_INVITATION_DAYS": int,
     "LMS_RESET_HOURS": int,
     "LMS_SELF_SERVICE_RESET": _flag,
+    "LMS_SESSION_IDLE_MINUTES": int,
+    "LMS_SESSION_LIFETIME_HOURS": int,
+    "LMS_HSTS_SECONDS": int,
     "LMS_VERIFY_RATE_LIMIT": str,
     "RATELIMIT_STORAGE_URI": str,
     "LMS_LOGIN_RATE_LIMIT": str,
@@ -136,6 +145,8 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # Browsers then refuse plain http to the site for a year (behind TLS, as README: Deploying says).
+    LMS_HSTS_SECONDS = 365 * 24 * 3600
 
 
 class TestingConfig(Config):

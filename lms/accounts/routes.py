@@ -1,7 +1,7 @@
 """Routes for signing in and out, one-time links, and the account page."""
 import logging
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
@@ -12,6 +12,7 @@ from lms.accounts.identity import (
     current_person,
     forget_current_person,
     login_required,
+    mark_session_started,
     sign_in_first,
     uses_own_sign_in,
 )
@@ -34,6 +35,7 @@ def _start_session(user) -> None:
     session.clear()
     login_user(user)
     session[SESSION_VERSION_KEY] = user.session_version
+    mark_session_started()
     forget_current_person()
 
 
@@ -54,9 +56,21 @@ def unauthorized():
         )
         flash("You were signed out. Sign in again and your reflection will be saved as a draft.", "info")
         return render_template("lms/accounts/login.html", form=form), 401
-    flash(login_manager.login_message, "info")
+    flash(_expired_message() or login_manager.login_message, "info")
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("lms.accounts.login", next=target.rstrip("?") if target else None))
+
+
+def _expired_message() -> str | None:
+    config = current_app.config
+    expiry = g.get("lms_session_expired")
+    if expiry == "idle":
+        return (f"You were signed out after {config['LMS_SESSION_IDLE_MINUTES']} minutes without activity, so that "
+                "nobody else at this computer can use your account. Please sign in again.")
+    if expiry == "lifetime":
+        return (f"You were signed out {config['LMS_SESSION_LIFETIME_HOURS']} hours after signing in, so that nobody "
+                "else at this computer can use your account. Please sign in again.")
+    return None
 
 
 def _failed(response) -> bool:
