@@ -44,6 +44,9 @@ DEFAULTS = {
     # room may share one address, so that second limit is generous).
     "LMS_LOGIN_RATE_LIMIT": "10 per minute",
     "LMS_LOGIN_IP_RATE_LIMIT": "60 per minute",
+    # Failed sign-ins to one account from every address together; past it, only a browser that signed in to
+    # it before, or an address that has not failed on it meanwhile, is still checked (accounts/throttle.py).
+    "LMS_LOGIN_ACCOUNT_RATE_LIMIT": "20 per hour",
     # Requests for a password-reset link: per address and email, and per address.
     "LMS_RESET_RATE_LIMIT": "5 per hour",
     "LMS_RESET_IP_RATE_LIMIT": "30 per hour",
@@ -81,6 +84,7 @@ ENVIRONMENT = {
     "RATELIMIT_STORAGE_URI": str,
     "LMS_LOGIN_RATE_LIMIT": str,
     "LMS_LOGIN_IP_RATE_LIMIT": str,
+    "LMS_LOGIN_ACCOUNT_RATE_LIMIT": str,
     "LMS_RESET_RATE_LIMIT": str,
     "LMS_RESET_IP_RATE_LIMIT": str,
     "LMS_PDF_TIMEOUT": float,
@@ -159,6 +163,7 @@ class TestingConfig(Config):
     # The whole suite signs in from one address; the test of the limit itself sets a low one.
     LMS_LOGIN_RATE_LIMIT = "100000 per minute"
     LMS_LOGIN_IP_RATE_LIMIT = "100000 per minute"
+    LMS_LOGIN_ACCOUNT_RATE_LIMIT = "100000 per minute"
     LMS_RESET_RATE_LIMIT = "100000 per minute"
     LMS_RESET_IP_RATE_LIMIT = "100000 per minute"
 

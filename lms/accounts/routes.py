@@ -6,6 +6,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
 from lms.accounts import services as accounts
+from lms.accounts import throttle
 from lms.accounts.forms import AccountForm, ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.accounts.identity import (
     SESSION_VERSION_KEY,
@@ -93,17 +94,29 @@ def login():
         if current_person.is_authenticated:
             return redirect(home_for(current_person))
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        email, address = (form.email.data or "").strip().lower(), get_remote_address()
+        password = form.password.data
+        form.password.data = ""  # never written back into the page
+        if not throttle.may_try(email, address):
+            # The same for an unknown email: it says nothing about whether the account exists.
+            flash("There have been many failed sign-ins to this account, so it is protected for a while. Sign in "
+                  "from a computer you have used before, try again later, or get a new link by email.", "error")
+            return render_template("lms/accounts/login.html", form=form), 429
+        user = accounts.authenticate(email, password)
         if user is None:
+            throttle.record_failure(email, address)
             # One message for a wrong password and an unknown email alike.
             flash("That email and password do not match an account.", "error")
-            form.password.data = ""
             return render_template("lms/accounts/login.html", form=form), 200
         _start_session(user)
         if form.carry_reading.data:
-            return _save_carried_reflection(user, parse_id(form.carry_reading.data), form.carry_body.data or "")
-        target = form.next.data
-        return redirect(target if is_safe_next(target) else home_for(user))
+            response = _save_carried_reflection(user, parse_id(form.carry_reading.data), form.carry_body.data or "")
+        else:
+            target = form.next.data
+            response = redirect(target if is_safe_next(target) else home_for(user))
+        response = current_app.make_response(response)
+        throttle.remember_device(response, email)
+        return response
     return render_template("lms/accounts/login.html", form=form)
 
 
