@@ -27,6 +27,12 @@ DEFAULTS = {
     # makes a new link on the People page (the only way production may run without MAIL_SERVER).
     "LMS_SELF_SERVICE_RESET": True,
     "LMS_PASSWORD_HASH_METHOD": "scrypt",
+    # A signed-in session ends after this long without a request, and this long after signing in whatever
+    # happens: many learners share a computer (a library, a programme's room), and walk away from it.
+    "LMS_SESSION_IDLE_MINUTES": 30,
+    "LMS_SESSION_LIFETIME_HOURS": 8,
+    # Strict-Transport-Security's max-age; 0 sends none (the production profile sends a year's).
+    "LMS_HSTS_SECONDS": 0,
     # A CSRF token lives as long as the login session, so a long reflection is not refused for age.
     "WTF_CSRF_TIME_LIMIT": None,
     # The public certificate check: guessing codes is pointless at 160 bits, but this keeps scrapers slow.
@@ -38,6 +44,9 @@ DEFAULTS = {
     # room may share one address, so that second limit is generous).
     "LMS_LOGIN_RATE_LIMIT": "10 per minute",
     "LMS_LOGIN_IP_RATE_LIMIT": "60 per minute",
+    # Failed sign-ins to one account from every address together; past it, only a browser that signed in to
+    # it before, or an address that has not failed on it meanwhile, is still checked (accounts/throttle.py).
+    "LMS_LOGIN_ACCOUNT_RATE_LIMIT": "20 per hour",
     # Requests for a password-reset link: per address and email, and per address.
     "LMS_RESET_RATE_LIMIT": "5 per hour",
     "LMS_RESET_IP_RATE_LIMIT": "30 per hour",
@@ -70,10 +79,14 @@ ENVIRONMENT = {
     "LMS_INVITATION_DAYS": int,
     "LMS_RESET_HOURS": int,
     "LMS_SELF_SERVICE_RESET": _flag,
+    "LMS_SESSION_IDLE_MINUTES": int,
+    "LMS_SESSION_LIFETIME_HOURS": int,
+    "LMS_HSTS_SECONDS": int,
     "LMS_VERIFY_RATE_LIMIT": str,
     "RATELIMIT_STORAGE_URI": str,
     "LMS_LOGIN_RATE_LIMIT": str,
     "LMS_LOGIN_IP_RATE_LIMIT": str,
+    "LMS_LOGIN_ACCOUNT_RATE_LIMIT": str,
     "LMS_RESET_RATE_LIMIT": str,
     "LMS_RESET_IP_RATE_LIMIT": str,
     "LMS_PDF_TIMEOUT": float,
@@ -139,6 +152,8 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # Browsers then refuse plain http to the site for a year (behind TLS, as README: Deploying says).
+    LMS_HSTS_SECONDS = 365 * 24 * 3600
 
 
 class TestingConfig(Config):
@@ -151,6 +166,7 @@ class TestingConfig(Config):
     # The whole suite signs in from one address; the test of the limit itself sets a low one.
     LMS_LOGIN_RATE_LIMIT = "100000 per minute"
     LMS_LOGIN_IP_RATE_LIMIT = "100000 per minute"
+    LMS_LOGIN_ACCOUNT_RATE_LIMIT = "100000 per minute"
     LMS_RESET_RATE_LIMIT = "100000 per minute"
     LMS_RESET_IP_RATE_LIMIT = "100000 per minute"
 

@@ -7,6 +7,7 @@ is then found by the host's id, linked by email to an account an admin already m
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, wraps
@@ -30,6 +31,12 @@ login_manager.login_message_category = "info"
 
 
 SESSION_VERSION_KEY = "lms_session_version"
+# When the session began and when it was last used (seconds since the epoch): in the signed cookie, so the
+# browser cannot change them, and a cookie copied from a shared computer stops working like the session.
+SIGNED_IN_AT_KEY = "lms_signed_in_at"
+SEEN_AT_KEY = "lms_seen_at"
+# How often the last-use time is written back: not a new cookie on every request.
+SEEN_AT_RESOLUTION = 60
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,35 @@ def _user_with_enrolments():
     return select(User).where(User.id == bindparam("user_id")).options(joinedload(User.enrolments))
 
 
+def mark_session_started() -> None:
+    """At sign-in: the session's lifetime and its idle time count from now."""
+    session[SIGNED_IN_AT_KEY] = session[SEEN_AT_KEY] = int(time.time())
+
+
+def _session_expiry(now: float) -> str | None:
+    """"idle" or "lifetime" when the session has run out, else None (and its last use is brought up to date)."""
+    config = current_app.config
+    signed_in_at, seen_at = session.get(SIGNED_IN_AT_KEY), session.get(SEEN_AT_KEY)
+    if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
+        return "lifetime"  # a session from before these were kept
+    if now - signed_in_at > config["LMS_SESSION_LIFETIME_HOURS"] * 3600:
+        return "lifetime"
+    if now - seen_at > config["LMS_SESSION_IDLE_MINUTES"] * 60:
+        return "idle"
+    if now - seen_at >= SEEN_AT_RESOLUTION:
+        session[SEEN_AT_KEY] = int(now)
+    return None
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
-    """The signed-in user, unless their sessions were ended since this one began (logout, new password)."""
+    """The signed-in user, unless their sessions were ended since this one began (logout, new password), or
+    this one has run out (too long unused, or too long since signing in)."""
+    expiry = _session_expiry(time.time())
+    if expiry is not None:
+        session.clear()
+        g.lms_session_expired = expiry  # for the sign-in page's message
+        return None
     if not user_id.isdigit():
         return None
     user = db.session.execute(_user_with_enrolments(), {"user_id": int(user_id)}).unique().scalar_one_or_none()

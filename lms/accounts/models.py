@@ -91,3 +91,18 @@ class AccountToken(db.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and now < self.expires_at
+
+
+class ResetRequest(db.Model):
+    """Someone asked for a reset link for this address; answered after the response or by `send-due-mail`.
+
+    The request itself does the same work for every address (it stores one of these), so the answer takes
+    as long for an address with an account as for one without: the time it takes tells nobody who has one.
+    Deleted once answered, whether or not the address had an account.
+    """
+
+    __tablename__ = "lms_reset_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))  # as typed, lower-cased; maybe no one's
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -21,6 +21,18 @@ TABLES = (
         who_sees="You, and administrators. Facilitators see the name and email of people in their academies.",
     ),
     TableDeclaration(
+        table="lms_reset_requests",
+        about="Requests for a password-reset link",
+        personal=(
+            P("email", "the address typed when asking for a reset link", "to send the link, if it has an account",
+              "until the request is answered, within minutes; then deleted"),
+            P("requested_at", "when the link was asked for", "to answer requests in order",
+              "until the request is answered, within minutes; then deleted"),
+        ),
+        not_personal=("id",),
+        who_sees="No one: the request is answered by the system and deleted.",
+    ),
+    TableDeclaration(
         table="lms_account_tokens",
         about="Invitation and password-reset links sent to you",
         personal=(

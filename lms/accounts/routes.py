@@ -1,9 +1,12 @@
 """Routes for signing in and out, one-time links, and the account page."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+import logging
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
 from lms.accounts import services as accounts
+from lms.accounts import throttle
 from lms.accounts.forms import (
     AcceptInvitationForm,
     AccountForm,
@@ -17,10 +20,10 @@ from lms.accounts.identity import (
     current_person,
     forget_current_person,
     login_required,
+    mark_session_started,
     sign_in_first,
     uses_own_sign_in,
 )
-from lms.accounts.models import User
 from lms.core import mail
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db, limiter, login_manager
@@ -29,6 +32,7 @@ from lms.core.web import is_safe_next, now, parse_id, show_field_error
 from lms.readings import services as learning
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
 
 
 def home_for(user) -> str:
@@ -46,6 +50,7 @@ def _start_session(user) -> None:
     session.clear()
     login_user(user)
     session[SESSION_VERSION_KEY] = user.session_version
+    mark_session_started()
     forget_current_person()
 
 
@@ -66,9 +71,21 @@ def unauthorized():
         )
         flash("You were signed out. Sign in again and your reflection will be saved as a draft.", "info")
         return render_template("lms/accounts/login.html", form=form), 401
-    flash(login_manager.login_message, "info")
+    flash(_expired_message() or login_manager.login_message, "info")
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("lms.accounts.login", next=target.rstrip("?") if target else None))
+
+
+def _expired_message() -> str | None:
+    config = current_app.config
+    expiry = g.get("lms_session_expired")
+    if expiry == "idle":
+        return (f"You were signed out after {config['LMS_SESSION_IDLE_MINUTES']} minutes without activity, so that "
+                "nobody else at this computer can use your account. Please sign in again.")
+    if expiry == "lifetime":
+        return (f"You were signed out {config['LMS_SESSION_LIFETIME_HOURS']} hours after signing in, so that nobody "
+                "else at this computer can use your account. Please sign in again.")
+    return None
 
 
 def _failed(response) -> bool:
@@ -91,17 +108,29 @@ def login():
         if current_person.is_authenticated:
             return redirect(home_for(current_person))
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        email, address = (form.email.data or "").strip().lower(), get_remote_address()
+        password = form.password.data
+        form.password.data = ""  # never written back into the page
+        if not throttle.may_try(email, address):
+            # The same for an unknown email: it says nothing about whether the account exists.
+            flash("There have been many failed sign-ins to this account, so it is protected for a while. Sign in "
+                  "from a computer you have used before, try again later, or get a new link by email.", "error")
+            return render_template("lms/accounts/login.html", form=form), 429
+        user = accounts.authenticate(email, password)
         if user is None:
+            throttle.record_failure(email, address)
             # One message for a wrong password and an unknown email alike.
             flash("That email and password do not match an account.", "error")
-            form.password.data = ""
             return render_template("lms/accounts/login.html", form=form), 200
         _start_session(user)
         if form.carry_reading.data:
-            return _save_carried_reflection(user, parse_id(form.carry_reading.data), form.carry_body.data or "")
-        target = form.next.data
-        return redirect(target if is_safe_next(target) else home_for(user))
+            response = _save_carried_reflection(user, parse_id(form.carry_reading.data), form.carry_body.data or "")
+        else:
+            target = form.next.data
+            response = redirect(target if is_safe_next(target) else home_for(user))
+        response = current_app.make_response(response)
+        throttle.remember_device(response, email)
+        return response
     return render_template("lms/accounts/login.html", form=form)
 
 
@@ -177,23 +206,41 @@ def request_reset():
         return render_template("lms/accounts/request_reset.html", form=None)
     form = ResetRequestForm()
     if form.validate_on_submit():
-        email = (form.email.data or "").strip().lower()
-        user = db.session.scalar(db.select(User).where(User.email == email))
-        if user is not None and user.is_active:
-            purpose = "reset" if user.has_password else "invitation"
-            token = accounts.issue_token(user, purpose)
-            db.session.commit()
-            # Queued for send-due-mail rather than sent now: an SMTP exchange inside this request
-            # would make a known address answer slower than an unknown one.
-            accounts.send_account_link(user, token, purpose, send_now=not mail.mail_is_configured())
-        # The same answer whether or not the address has an account.
+        # The same work, and the same answer, whether or not the address has an account: only the request
+        # is stored here. Finding the person, making the link and composing the mail happen once the answer
+        # has gone (and in send-due-mail, should this process stop first).
+        reset_request = accounts.request_reset(form.email.data)
+        db.session.commit()
         flash(
             "If that address has an account, a link to set a new password is on its way. "
             "If nothing arrives, ask the academy's organiser for a new link.",
             "info",
         )
-        return redirect(url_for("lms.accounts.login"))
+        response = redirect(url_for("lms.accounts.login"))
+        response.call_on_close(_answer_after_the_response(reset_request.id))
+        return response
     return render_template("lms/accounts/request_reset.html", form=form)
+
+
+def _answer_after_the_response(request_id: int):
+    """The work for one reset request, run by the server once the response is sent (WSGI's close()).
+
+    The link is queued for send-due-mail; without a mail server (development) it is logged at once.
+    """
+    app = current_app._get_current_object()
+    url_root = request.url_root  # links are built as in this request (LMS_BASE_URL wins when set)
+
+    def answer():
+        with app.app_context(), app.test_request_context("/", base_url=url_root):
+            try:
+                accounts.answer_reset_requests(now(), only=[request_id], send_now=not mail.mail_is_configured())
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                # The request stays stored: send-due-mail answers it on its next run.
+                log.exception("reset request %s could not be answered now; send-due-mail will", request_id)
+
+    return answer
 
 
 @bp.route("/auth/account", methods=["GET", "POST"])

@@ -7,16 +7,16 @@ import io
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.academies.models import ROLES, Academy, Enrolment
-from lms.accounts.models import AccountToken, User
+from lms.accounts.models import AccountToken, ResetRequest, User
 from lms.audit import services as audit
 from lms.core import mail
 from lms.core.exceptions import DomainError, RosterError
@@ -98,6 +98,8 @@ def spend_links(user: User) -> None:
             .values(used_at=utcnow())
         )
     outbox.withdraw_links(user.email)
+    # A reset asked for earlier and not answered yet would make a new link: it is no longer wanted.
+    db.session.execute(delete(ResetRequest).where(ResetRequest.email == user.email))
 
 
 # A hash to compare against when the email is unknown, so both paths take the same time.
@@ -225,6 +227,45 @@ def send_account_link(
     # Queued for good before it is tried: a send that fails (or never happens) is left to send-due-mail.
     db.session.commit()
     return link, send_now and outbox.deliver_now(key) == "sent"
+
+
+# --- asking for a reset link ----------------------------------------------------------------
+
+def request_reset(email: str) -> ResetRequest:
+    """Record that someone asked for a reset link for `email` (the caller commits).
+
+    The same work for every address, with an account or without (no look-up of who it belongs to): the
+    answer must not take longer for a known address. answer_reset_requests() does the rest, later.
+    """
+    reset_request = ResetRequest(email=(email or "").strip().lower()[:254], requested_at=utcnow())
+    db.session.add(reset_request)
+    return reset_request
+
+
+def answer_reset_requests(now: datetime, only: list[int] | None = None, send_now: bool = False,
+                          limit: int = 200) -> int:
+    """Answer waiting reset requests: a link for each address with an active account, queued in the outbox
+    (and, with `send_now`, handed over at once). Each request is deleted, with an account or without.
+
+    Safe to run in several processes at once: a request is claimed by deleting it, and only the run whose
+    delete took it answers it. Returns how many links were queued.
+    """
+    query = select(ResetRequest.id, ResetRequest.email, ResetRequest.requested_at).order_by(ResetRequest.id)
+    if only is not None:
+        query = query.where(ResetRequest.id.in_(only))
+    waiting = db.session.execute(query.limit(limit)).all()
+    too_old = now - timedelta(hours=current_app.config["LMS_RESET_HOURS"])
+    queued = 0
+    for request_id, email, requested_at in waiting:
+        if db.session.execute(delete(ResetRequest).where(ResetRequest.id == request_id)).rowcount != 1:
+            continue  # answered by another run meanwhile
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None or not user.is_active or requested_at < too_old:
+            continue  # nobody's address, or asked for so long ago that a link now would surprise
+        purpose = "reset" if user.has_password else "invitation"
+        send_account_link(user, issue_token(user, purpose), purpose, send_now=send_now)
+        queued += 1
+    return queued
 
 
 # --- adding people ---------------------------------------------------------------------------

@@ -3,7 +3,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lms.accounts import services as accounts
 from lms.core.extensions import db
+from lms.core.types import utcnow
 from lms.notifications import outbox
 
 
@@ -18,6 +20,10 @@ def send_due_mail():
         )
     # Links are built as in a request to the site's root; LMS_BASE_URL supplies scheme and host.
     with current_app.test_request_context("/"):
+        # Reset requests not answered after their response (a worker that stopped) are answered first,
+        # so that their links go out in this same run.
+        accounts.answer_reset_requests(utcnow())
+        db.session.commit()
         outcome = outbox.send_due()
         db.session.commit()
     click.echo(

@@ -197,12 +197,27 @@ def test_a_reset_link_asked_for_is_queued_and_sent_by_the_next_run(browser, smtp
     make_user("Wei Ling Tan")
     browser.get("/auth/reset")
 
-    browser.post("/auth/reset", {"email": "wei.ling.tan@example.org"})
+    browser.post("/auth/reset", {"email": "wei.ling.tan@example.org"}).close()
 
     assert [(m.kind, m.status) for m in messages_in_outbox()] == [("reset", "pending")]
-    assert smtp_inbox.envelopes == []
+    assert smtp_inbox.envelopes == []  # no SMTP exchange for a reset request, even after its response
     send_due_mail(runner)
     assert len(smtp_inbox.to("wei.ling.tan@example.org")) == 1
+
+
+def test_a_reset_request_left_unanswered_is_answered_and_sent_by_the_next_run(browser, smtp_inbox, runner):
+    """A worker that stopped before answering (its response never closed): send-due-mail answers it."""
+    make_user("Wei Ling Tan")
+    browser.get("/auth/reset")
+
+    browser.post("/auth/reset", {"email": "wei.ling.tan@example.org"})  # never closed
+
+    assert messages_in_outbox() == []
+    send_due_mail(runner)
+    (received,) = smtp_inbox.to("wei.ling.tan@example.org")
+    assert f"{BASE_URL}/auth/reset/" in body_of(received)
+    send_due_mail(runner)
+    assert len(smtp_inbox.to("wei.ling.tan@example.org")) == 1  # answered once
 
 
 def test_readings_open_mail_goes_once_to_each_learner_with_the_reading_titles(smtp_inbox, runner):
