@@ -42,13 +42,6 @@ def _is_number(text: str) -> bool:
     return parse_whole_number(text) is not None
 
 
-def _session(session_id: int) -> LiveSession:
-    live_session = db.session.get(LiveSession, session_id)
-    if live_session is None:
-        abort(404)
-    return live_session
-
-
 def _grid_page(live_session, status=200, typed=None, report_form=None):
     # A session still to come offers no marking at all: the services would refuse it after the click.
     return (
@@ -65,13 +58,13 @@ def _grid_page(live_session, status=200, typed=None, report_form=None):
 @bp.route("/admin/sessions/<lms_id:session_id>/attendance")
 @admin_required
 def grid(session_id):
-    return _grid_page(_session(session_id))
+    return _grid_page(db.get_or_404(LiveSession, session_id))
 
 
 @bp.route("/admin/sessions/<lms_id:session_id>/attendance", methods=["POST"])
 @admin_required
 def save(session_id):
-    live_session = _session(session_id)
+    live_session = db.get_or_404(LiveSession, session_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     entries = {}
@@ -103,7 +96,7 @@ def save(session_id):
 @bp.route("/admin/sessions/<lms_id:session_id>/attendance/bulk", methods=["POST"])
 @admin_required
 def bulk(session_id):
-    live_session = _session(session_id)
+    live_session = db.get_or_404(LiveSession, session_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     status = request.form.get("status", "")
@@ -125,7 +118,7 @@ def bulk(session_id):
 @bp.route("/admin/sessions/<lms_id:session_id>/attendance/import", methods=["POST"])
 @admin_required
 def upload_report(session_id):
-    live_session = _session(session_id)
+    live_session = db.get_or_404(LiveSession, session_id)
     form = ReportForm()
     if not form.validate_on_submit():
         return _grid_page(live_session, status=400, report_form=form)
