@@ -53,15 +53,11 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(revision: str = "head") -> None:
-    command.upgrade(alembic_config(), revision)
-
-
 @db_cli.command("upgrade")
 @click.argument("revision", default="head")
 def upgrade_command(revision):
     """Bring the LMS's tables up to date (or to REVISION)."""
-    upgrade(revision)
+    command.upgrade(alembic_config(), revision)
     click.echo("The LMS's tables are up to date." if revision == "head" else f"The LMS's tables are at {revision}.")
 
 
