@@ -203,7 +203,9 @@ def _people(academy_id: int) -> list[tuple[Someone, str]]:
         .where(Enrolment.academy_id == academy_id, Enrolment.role.in_(("learner", "facilitator")))
         .order_by(User.full_name, User.id)
     )
-    return [(Someone(user_id, name, email, timezone or ""), role) for user_id, name, email, timezone, role in rows]
+    # A learner on paper has no email: matched by name only, like any report row without one.
+    return [(Someone(user_id, name, email or "", timezone or ""), role)
+            for user_id, name, email, timezone, role in rows]
 
 
 def _preview_lines(
@@ -494,7 +496,7 @@ def rows_named(preview: ImportPreview, name: str) -> list[PreviewLine]:
 def learners_named(preview: ImportPreview, typed: str) -> tuple[int, ...]:
     """The learners a person typed for a row, by email or full name, separated by commas, semicolons or
     new lines (several: a shared device). Refused, naming it, when one fits no learner or several."""
-    by_email = {email_key(user.email): user for user in preview.learners}
+    by_email = {email_key(user.email): user for user in preview.learners if user.email}
     by_name: dict[str, list[Someone]] = {}
     for user in preview.learners:
         by_name.setdefault(name_key(user.full_name), []).append(user)

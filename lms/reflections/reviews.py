@@ -287,6 +287,8 @@ def _fresh_current(reflection_id: int) -> Feedback | None:
 
 def _queue_feedback_mail(reflection: Reflection, feedback: Feedback, author: User) -> None:
     learner = reflection.user
+    if learner.on_paper:  # their feedback is printed and handed back (paper/routes.py: feedback_page)
+        return
     body = render_template(
         "lms/emails/feedback_released.txt", user=learner, reading=reflection.reading,
         author_name=author.full_name, decision=feedback.decision,
