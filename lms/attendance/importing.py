@@ -749,3 +749,22 @@ def undo_import(batch: AttendanceImport, by: User, now: datetime) -> UndoResult:
     log.info("import %s for session %s undone by %s: %d restored", batch.id, live_session.id, by.email,
              len(plan.restores))
     return UndoResult("undone", len(plan.restores))
+
+
+def room_rows(live_session: LiveSession) -> list[PreviewLine]:
+    """The rows of the report waiting to be saved for this session that no one matched for sure, such as a
+    room where a group watched together, for the grid's "mark a group present" (their minutes)."""
+    batch = db.session.scalar(
+        select(AttendanceImport)
+        .where(AttendanceImport.live_session_id == live_session.id, AttendanceImport.state == "previewed")
+        .order_by(AttendanceImport.id.desc())
+        .limit(1)
+    )
+    if batch is None or not batch.file_data:
+        return []
+    try:
+        preview = staged_preview(batch)
+    except DomainError:
+        return []
+    return [line for line in preview.lines if line.kind in ("none", "likely")]
+

@@ -97,6 +97,8 @@ ROUTES = {
     "lms.attendance.save": Route("POST", "/admin/sessions/{session}/attendance", ADMIN_ONLY, {}),
     "lms.attendance.bulk": Route("POST", "/admin/sessions/{session}/attendance/bulk", ADMIN_ONLY,
                                        {"status": "present", "scope": "unrecorded"}),
+    "lms.attendance.group_present": Route("POST", "/admin/sessions/{session}/attendance/group", ADMIN_ONLY,
+                                          {"group": ""}),
     "lms.attendance.upload_report": Route("POST", "/admin/sessions/{session}/attendance/import", ADMIN_ONLY, {}),
     "lms.attendance.import_preview": Route("GET", "/admin/sessions/{session}/attendance/imports/{attendance_import}",
                                            ADMIN_ONLY),
