@@ -5,6 +5,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
+from lms.academies.access import units_and_groups
 from lms.academies.models import LiveSession
 from lms.accounts.identity import admin_required, current_person
 from lms.attendance import importing
@@ -49,7 +50,7 @@ def _grid_page(live_session, status=200, typed=None, report_form=None):
             "lms/attendance/grid.html", live_session=live_session, academy=live_session.academy,
             rows=attendance.grid(live_session), changes=attendance.recent_changes(live_session),
             imports=importing.past_imports(live_session), states=ATTENDANCE_STATES, typed=typed or {}, started=live_session.starts_at <= now(),
-            groups=attendance.groups_of(live_session.academy_id), rooms=importing.room_rows(live_session),
+            groups=units_and_groups(live_session.academy_id), rooms=importing.room_rows(live_session),
             report_form=report_form or ReportForm(formdata=None, file_timezone=live_session.academy.home_timezone),
         ),
         status,

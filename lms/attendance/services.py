@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.academies.access import members_of
 from lms.academies.models import Enrolment, LiveSession
 from lms.accounts.models import User
 from lms.attendance.models import ATTENDANCE_STATES, Attendance, AttendanceChange
@@ -148,23 +149,6 @@ def mark_everyone(live_session: LiveSession, status: str, only_unrecorded: bool,
 
 
 # --- a group in one room ---------------------------------------------------------------------
-
-def groups_of(academy_id: int) -> list[str]:
-    """What a group can be marked present by: the units learners on paper take part through, then the
-    academy's groups."""
-    units, groups = set(), set()
-    for user, group in learners_of(academy_id):
-        if user.takes_part_through:
-            units.add(user.takes_part_through)
-        if group:
-            groups.add(group)
-    return [*sorted(units), *sorted(groups - units)]
-
-
-def members_of(academy_id: int, group: str) -> list[User]:
-    """The academy's learners who take part through `group`, or are in the academy group of that name."""
-    return [user for user, name in learners_of(academy_id) if group in (user.takes_part_through, name)]
-
 
 def mark_group_present(live_session: LiveSession, group: str, minutes: int | None, by: User, now: datetime,
                        room: str = "") -> int:

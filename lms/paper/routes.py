@@ -4,7 +4,7 @@ from io import BytesIO
 from flask import Blueprint, abort, flash, render_template, send_file, url_for
 from sqlalchemy import select
 
-from lms.academies.access import academy_groups, facilitated_academy
+from lms.academies.access import facilitated_academy, units_and_groups
 from lms.academies.models import Academy, Enrolment
 from lms.accounts.identity import current_person, login_required
 from lms.accounts.models import User
@@ -38,12 +38,8 @@ def _learners(academy: Academy) -> list[User]:
     return sorted(found, key=lambda user: (not user.on_paper, user.full_name.casefold(), user.id))
 
 
-def _units(learners: list[User]) -> list[str]:
-    return sorted({user.takes_part_through for user in learners if user.on_paper and user.takes_part_through})
-
-
 def _choices(academy: Academy, learners: list[User], pack_form: PackForm, form: TranscriptionForm) -> None:
-    groups = list(dict.fromkeys([*_units(learners), *academy_groups(academy.id)]))
+    groups = units_and_groups(academy.id)
     pack_form.group.choices = [("", "Every learner on paper"), *((group, group) for group in groups)]
     people = [(str(user.id), f"{user.full_name}{' (on paper, ' + user.takes_part_through + ')' if user.on_paper else ''}")
               for user in learners]

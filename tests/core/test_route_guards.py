@@ -123,6 +123,7 @@ ROUTES = {
     "lms.certificates.reissue": Route("POST", "/admin/certificates/{certificate}/reissue", ADMIN_ONLY,
                                            {"name_as_printed": ""}),
     "lms.certificates.pdf": Route("GET", "/admin/certificates/{certificate}.pdf", ADMIN_ONLY),
+    "lms.certificates.batch": Route("GET", "/admin/academies/{academy}/certificates/batch.pdf?group=x", ADMIN_ONLY),
     "lms.paper.index": Route("GET", "/facilitate/academies/{academy}/paper", FACILITATORS),
     "lms.paper.reading_pack": Route("POST", "/facilitate/academies/{academy}/reading-pack.pdf", FACILITATORS,
                                     {"paper": "a5"}),
