@@ -203,3 +203,24 @@ def test_there_is_no_feedback_page_before_feedback_is_released(make_browser, aca
 
     assert response.status_code == 409
     assert "No feedback on this reflection has been released yet" in text_of(response)
+
+
+def test_the_reflections_export_says_which_were_typed_in_from_paper(make_browser, academy, ole, facilitator):
+    import csv
+
+    online = make_user("Wei Ling Tan")
+    enrol(online, academy)
+    db.session.add(Reflection(user_id=online.id, reading_id=academy.readings[1].id, body="Typed online.",
+                              status="submitted", version_count=1))
+    db.session.commit()
+    browser = signed_in(make_browser, facilitator)
+    transcribe(browser, academy, code=code_for(ole, academy.readings[0]))
+
+    response = browser.get(f"/facilitate/academies/{academy.id}/reflections.csv")
+
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][-1] == "Transcribed from paper"
+    by_name = {row[0]: row for row in rows[1:]}
+    assert re.fullmatch(r"by Dana Whitfield on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", by_name["Ole Hansen"][-1])
+    assert by_name["Ole Hansen"][1] == ""  # no email
+    assert by_name["Wei Ling Tan"][-1] == ""
