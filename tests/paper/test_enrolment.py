@@ -137,3 +137,13 @@ def test_a_learner_on_paper_cannot_sign_in_with_an_empty_address(browser):
     response = browser.post("/auth/login", {"email": "", "password": ""})
 
     assert response.status_code != 302
+
+
+def test_the_academys_to_do_list_does_not_chase_a_learner_on_paper_to_accept_an_invitation(make_browser, academy):
+    admin = admin_signed_in(make_browser)
+    enrol(make_paper_learner("Ole Hansen"), academy)
+    enrol(make_user("Wei Ling Tan", password=False), academy)
+
+    page = text_of(admin.get(f"/admin/academies/{academy.id}"))
+
+    assert "1 person has not accepted their invitation yet." in page
