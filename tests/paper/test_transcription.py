@@ -224,3 +224,38 @@ def test_the_reflections_export_says_which_were_typed_in_from_paper(make_browser
     assert re.fullmatch(r"by Dana Whitfield on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", by_name["Ole Hansen"][-1])
     assert by_name["Ole Hansen"][1] == ""  # no email
     assert by_name["Wei Ling Tan"][-1] == ""
+
+
+def test_a_revision_written_on_paper_is_typed_in_as_a_new_version(make_browser, academy, ole, facilitator):
+    reading = academy.readings[0]
+    browser = signed_in(make_browser, facilitator)
+    code = code_for(ole, reading)
+    url = transcribe(browser, academy, code=code).location
+    seen = re.search(r'name="seen_version"[^>]*value="([^"]*)"', html(browser.get(url))).group(1)
+    browser.post(url, {"body": "Say more about him.", "action": "revision_requested", "seen_edit_count": "",
+                       "seen_version": seen})
+
+    response = transcribe(browser, academy, code=code, body=WRITTEN + " He taught me patience.")
+
+    assert response.status_code == 302
+    reflection = reflection_of(ole, reading)
+    assert (reflection.status, reflection.version_count) == ("submitted", 2)
+    assert [r.reflection_version for r in db.session.scalars(
+        select(Transcription).order_by(Transcription.reflection_version))] == [1, 2]
+    page = text_of(browser.get(url))
+    assert page.count("Transcribed from paper by Dana Whitfield on") == 3  # the current version, and both in history
+
+
+def test_a_reviewed_reflection_is_not_overwritten_by_typing_a_page_in_again(make_browser, academy, ole, facilitator):
+    reading = academy.readings[0]
+    browser = signed_in(make_browser, facilitator)
+    code = code_for(ole, reading)
+    url = transcribe(browser, academy, code=code).location
+    seen = re.search(r'name="seen_version"[^>]*value="([^"]*)"', html(browser.get(url))).group(1)
+    browser.post(url, {"body": "Well said.", "action": "reviewed", "seen_edit_count": "", "seen_version": seen})
+
+    response = transcribe(browser, academy, code=code, body=WRITTEN + " Something else.")
+
+    assert response.status_code == 400
+    assert "This reflection has been reviewed, so it can no longer be changed." in text_of(response)
+    assert reflection_of(ole, reading).body == WRITTEN.strip()
