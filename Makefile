@@ -76,4 +76,5 @@ bench: $(VENV)/.installed-dev
 	@bash scripts/install-system-deps.sh
 	$(BIN)/python bench/bench_progress.py
 	$(BIN)/python bench/bench_attendance.py
+	$(BIN)/python bench/bench_reading_pack.py
 	$(BIN)/python bench/load.py

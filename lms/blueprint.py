@@ -14,6 +14,7 @@ from lms.core.security import add_security_headers
 from lms.core.text import has_control_characters, without_control_characters
 from lms.core.web import form_field_values
 from lms.notifications.routes import bp as notifications_bp
+from lms.paper.routes import bp as paper_bp
 from lms.privacy.routes import bp as privacy_bp
 from lms.readings.routes import bp as readings_bp
 from lms.reflections.routes import bp as reflections_bp
@@ -31,7 +32,7 @@ lms_blueprint.after_request(add_security_headers)
 register_database_errors(lms_blueprint)
 for domain_blueprint in (
     accounts_bp, academies_bp, readings_bp, reflections_bp, attendance_bp, certificates_bp, notifications_bp,
-    audit_bp, privacy_bp,
+    audit_bp, privacy_bp, paper_bp,
 ):
     lms_blueprint.register_blueprint(domain_blueprint)
 

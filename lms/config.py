@@ -52,6 +52,8 @@ DEFAULTS = {
     "LMS_RESET_IP_RATE_LIMIT": "30 per hour",
     # A certificate render that takes longer is stopped (and its process killed).
     "LMS_PDF_TIMEOUT": 30.0,
+    # The largest scan of a paper reflection kept (PDF, PNG or JPEG); larger ones are refused.
+    "LMS_SCAN_MAX_BYTES": 4 * 1024 * 1024,
     # How many reverse proxies in front set X-Forwarded-For; limits then count the real client.
     "LMS_TRUSTED_PROXIES": 0,
     # Who people write to about their data, shown on the privacy notice (/privacy): a name and an address.
@@ -90,6 +92,7 @@ ENVIRONMENT = {
     "LMS_RESET_RATE_LIMIT": str,
     "LMS_RESET_IP_RATE_LIMIT": str,
     "LMS_PDF_TIMEOUT": float,
+    "LMS_SCAN_MAX_BYTES": int,
     "LMS_TRUSTED_PROXIES": int,
     "LMS_PRIVACY_CONTACT": str,
     "SESSION_COOKIE_SECURE": _flag,

@@ -40,6 +40,14 @@ def make_user(name="Test Person", email=None, timezone="Europe/London", is_admin
     return user
 
 
+def make_paper_learner(name="Paper Learner", through="Oslo prison — unit B", timezone="Europe/Oslo"):
+    """A person without email who takes part on paper, through an organisation or unit."""
+    user = User(full_name=name, email=None, takes_part_through=through, timezone=timezone)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
 def make_academy(title="Peer Mentoring", first_start=None, gap_days=14, home_timezone="America/New_York",
                  reference_timezones="America/New_York Europe/London Asia/Singapore"):
     """An academy with two 90-minute sessions; by default the first ended yesterday."""
@@ -76,7 +84,8 @@ def enrol(user, academy, role="learner", group=""):
 
 
 
-__all__ = ["attend", "aware", "eligible_learner", "enrol", "learners_of", "make_academy", "make_reading", "make_user",
+__all__ = ["attend", "aware", "eligible_learner", "enrol", "learners_of", "make_academy", "make_paper_learner", "make_reading",
+           "make_user",
            "published_academy"]
 
 

@@ -42,3 +42,30 @@ def academy_groups(academy_id: int) -> list[str]:
             .order_by(Enrolment.group_name)
         )
     )
+
+
+def _learners_with_groups(academy_id: int) -> list[tuple[User, str]]:
+    return db.session.execute(
+        select(User, Enrolment.group_name)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.academy_id == academy_id, Enrolment.role == "learner")
+        .order_by(User.full_name, User.id)
+    ).all()
+
+
+def units_and_groups(academy_id: int) -> list[str]:
+    """What learners take part together through: the organisations or units of learners on paper, then the
+    academy's groups (for marking a group present, printing packs or certificates for it)."""
+    units, groups = set(), set()
+    for user, group in _learners_with_groups(academy_id):
+        if user.takes_part_through:
+            units.add(user.takes_part_through)
+        if group:
+            groups.add(group)
+    return [*sorted(units), *sorted(groups - units)]
+
+
+def members_of(academy_id: int, group: str) -> list[User]:
+    """The academy's learners who take part through `group`, or are in the academy group of that name; by name."""
+    return [user for user, name in _learners_with_groups(academy_id) if group in (user.takes_part_through, name)]
+

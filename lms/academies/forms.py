@@ -83,7 +83,15 @@ class LiveSessionForm(CreateForm):
 
 class PersonForm(FlaskForm):
     full_name = StringField("Full name", validators=[DataRequired("Enter the person's full name."), Length(max=200)])
-    email = EmailField("Email address", validators=[DataRequired("Enter an email address.")])
+    # Checked in accounts.check_person: empty is allowed for a learner on paper.
+    email = EmailField("Email address", description="Leave it empty for a learner who takes part on paper.",
+                       validators=[Length(max=254)])
+    takes_part_through = StringField(
+        "Takes part on paper through (only for a learner without email)",
+        description="The organisation or unit they take part through, for example: Oslo prison — unit B. "
+        "They get no invitation and no mail; their readings are printed for them.",
+        validators=[Length(max=200)],
+    )
     role = SelectField("Role", choices=[SelectChoice(role, role.capitalize()) for role in ROLES])
     timezone = SelectField("Time zone", validators=[DataRequired()])
     group = StringField("Group (optional)", validators=[Length(max=100)])

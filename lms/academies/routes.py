@@ -223,7 +223,8 @@ def add_person(academy_id):
         return _people_page(found, person_form=form, status=400)
     try:
         person = accounts.check_person(
-            form.full_name.data, form.email.data, form.role.data, form.timezone.data, form.group.data
+            form.full_name.data, form.email.data, form.role.data, form.timezone.data, form.group.data,
+            form.takes_part_through.data,
         )
         result = accounts.enrol_people(found, [person], current_person)
     except DomainError as error:
@@ -259,6 +260,9 @@ def new_link(academy_id, user_id):
     user = db.get_or_404(User, user_id)
     if user.enrolment_in(found.id) is None or not EmptyForm().validate_on_submit():
         abort(404)
+    if user.on_paper:
+        flash(f"{user.full_name} takes part on paper, without email: there is no link to send.", "error")
+        return redirect(url_for("lms.academies.people", academy_id=found.id))
     token = accounts.new_invitation(user, current_person)
     db.session.commit()
     purpose = "reset" if user.has_password else "invitation"

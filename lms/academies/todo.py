@@ -61,7 +61,9 @@ def _awaiting_review(academy: Academy) -> int:
 def _not_signed_in(academy: Academy) -> int:
     return db.session.scalar(
         select(func.count()).select_from(Enrolment).join(User, User.id == Enrolment.user_id)
-        .where(Enrolment.academy_id == academy.id, User.password_hash.is_(None), User.host_id.is_(None))
+        # A learner on paper (no email) never signs in: nothing to chase.
+        .where(Enrolment.academy_id == academy.id, User.password_hash.is_(None), User.host_id.is_(None),
+               User.email.is_not(None))
     )
 
 

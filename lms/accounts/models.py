@@ -16,9 +16,12 @@ class User(UserMixin, db.Model):
     __tablename__ = "lms_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stored lower-cased: people type their address in whatever case they like.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Stored lower-cased: people type their address in whatever case they like. None for a learner who takes
+    # part on paper (no internet, no email): they never sign in and never get mail. UNIQUE allows many NULLs.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    # For a learner on paper: the organisation or unit they take part through ("Oslo prison — unit B").
+    takes_part_through: Mapped[str] = mapped_column(String(200), default="", server_default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Set for a person who signs in through a host app: the host's stable id for them.
     host_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -46,6 +49,11 @@ class User(UserMixin, db.Model):
     def clock_format(self) -> str:
         """'12' or '24': the clock this person reads times on."""
         return self.clock or default_clock(self.timezone)
+
+    @property
+    def on_paper(self) -> bool:
+        """Takes part on paper: no email, so no sign-in, no invitation and no mail, ever."""
+        return self.email is None
 
     @property
     def has_password(self) -> bool:

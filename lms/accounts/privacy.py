@@ -7,7 +7,10 @@ TABLES = (
         table="lms_users",
         about="Your account",
         personal=(
-            P("email", "your email address", "to sign you in and send you invitations, reminders and feedback"),
+            P("email", "your email address (none if you take part on paper)",
+              "to sign you in and send you invitations, reminders and feedback"),
+            P("takes_part_through", "the organisation or unit you take part through, if you take part on paper",
+              "to print your reading pack and certificate for them, and to mark your group present together"),
             P("full_name", "your name", "to show facilitators who wrote what, and to print on your certificate"),
             P("password_hash", "a one-way scramble of your password (never the password itself)",
               "to check your password when you sign in"),

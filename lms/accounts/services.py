@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 8
 # Long passphrases are welcome; the cap only stops a megabyte "password" from tying up the hasher.
 MAX_PASSWORD_LENGTH = 1024
-ROSTER_COLUMNS = ("full_name", "email", "role", "timezone", "group")
+ROSTER_COLUMNS = ("full_name", "email", "role", "timezone", "group", "takes_part_through")
 # The headings people give those columns in their spreadsheets (compared without case, spaces, '-' or '_').
 ROSTER_HEADINGS = {
     "full_name": ("Name", "Full name", "Full_name", "Fullname", "Participant", "Participant name"),
@@ -39,7 +39,10 @@ ROSTER_HEADINGS = {
     "role": ("Role",),
     "timezone": ("Time zone", "Timezone", "Zone"),
     "group": ("Group", "Group name"),
+    # A row with no email and this filled in is a learner on paper.
+    "takes_part_through": ("Takes part on paper through", "Takes part through", "On paper through"),
 }
+MAX_UNIT_CHARACTERS = 200
 
 
 # --- emails and passwords -------------------------------------------------------------------
@@ -218,6 +221,8 @@ def send_account_link(
     Returns the link (for the admin to copy) and whether it went out by mail; a failed send stays
     in the outbox and is retried by `flask lms send-due-mail`.
     """
+    if user.on_paper:  # enrol_people and new_invitation never make a link for them; this is the last guard
+        raise DomainError(f"{user.full_name} takes part on paper, without email: no link is sent.")
     endpoint = "lms.accounts.invitation" if purpose == "invitation" else "lms.accounts.reset_password"
     link = mail.absolute_url(endpoint, token=token)
     body = render_template(f"lms/emails/{purpose}.txt", user=user, link=link, academy_title=academy_title)
@@ -275,10 +280,18 @@ class Person:
     """One person to enrol, already checked."""
 
     full_name: str
-    email: str
+    email: str | None  # None: takes part on paper, through `takes_part_through`
     role: str
     timezone: str
     group: str = ""
+    takes_part_through: str = ""
+
+    @property
+    def key(self) -> str:
+        """Who the row is: the email, or for a learner on paper their name and unit (they have nothing else)."""
+        if self.email is not None:
+            return self.email
+        return f"{' '.join(self.full_name.casefold().split())} | {' '.join(self.takes_part_through.casefold().split())}"
 
 
 @dataclass
@@ -291,32 +304,65 @@ class EnrolmentResult:
     invitations: dict[int, str] = field(default_factory=dict)
 
 
-def check_person(full_name: str, email: str, role: str, timezone: str, group: str = "") -> Person:
+def check_person(full_name: str, email: str, role: str, timezone: str, group: str = "",
+                 takes_part_through: str = "") -> Person:
+    """A person checked; with no email but the organisation or unit they take part through, a learner on paper."""
     # A roster file reaches here without passing a web form, so its cells are checked here too.
     full_name = " ".join(check_text(full_name or "", "full_name", "The name").split())
     if not full_name:
         raise DomainError("Enter the person's full name.", field="full_name")
     if len(full_name) > 200:
         raise DomainError("A name can be at most 200 characters.", field="full_name")
-    email = normalise_email(email)
+    unit = " ".join(check_text(takes_part_through or "", "takes_part_through", "The organisation or unit").split())
+    if len(unit) > MAX_UNIT_CHARACTERS:
+        raise DomainError(f"The organisation or unit can be at most {MAX_UNIT_CHARACTERS} characters.",
+                          field="takes_part_through")
     role = (role or "").strip().lower()
+    if (email or "").strip():
+        email = normalise_email(email)
+        if unit:
+            raise DomainError("Someone with an email takes part online: leave “takes part on paper through” empty, "
+                              "or the email empty for someone on paper.", field="takes_part_through")
+    elif unit:
+        email = None
+        role = role or "learner"
+        if role != "learner":
+            raise DomainError("Only learners can take part on paper: a facilitator needs an email to sign in.",
+                              field="role")
+    else:
+        raise DomainError("Enter an email address, or, for a learner without email who takes part on paper, "
+                          "the organisation or unit they take part through.", field="email")
     if role not in ROLES:
         raise DomainError(f"Role must be learner or facilitator, not {role or 'empty'}.", field="role")
     timezone = find_zone(timezone)  # a city, a country, or a zone name like Europe/London
     group = " ".join(check_text(group or "", "group", "The group").split())
     if len(group) > 100:
         raise DomainError("A group name can be at most 100 characters.", field="group")
-    return Person(full_name, email, role, timezone, group)
+    return Person(full_name, email, role, timezone, group, unit)
+
+
+def _paper_learners_of(academy: Academy) -> dict[str, User]:
+    """The academy's learners on paper by Person.key: the same name and unit again is the same person."""
+    found = db.session.scalars(
+        select(User).join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.academy_id == academy.id, User.email.is_(None))
+    )
+    return {Person(user.full_name, None, "learner", "", "", user.takes_part_through).key: user for user in found}
 
 
 def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentResult:
-    """Create accounts for new emails, enrol everyone, invite those without a password (the caller commits)."""
+    """Create accounts for new emails, enrol everyone, invite those without a password (the caller commits).
+
+    A learner on paper gets an account without email, and never an invitation: they cannot sign in.
+    """
     result = EnrolmentResult()
-    emails = [person.email for person in people]
+    emails = [person.email for person in people if person.email is not None]
     existing = {
         user.email: user
         for user in db.session.scalars(select(User).where(User.email.in_(emails)))
     }
+    if any(person.email is None for person in people):
+        existing.update(_paper_learners_of(academy))
     enrolments = {
         enrolment.user_id: enrolment
         for enrolment in db.session.scalars(
@@ -324,11 +370,13 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
         )
     }
     for person in people:
-        user = existing.get(person.email)
+        user = existing.get(person.key)
         if user is None:
-            user = User(email=person.email, full_name=person.full_name, timezone=person.timezone)
+            user = User(email=person.email, full_name=person.full_name, timezone=person.timezone,
+                        takes_part_through=person.takes_part_through)
             db.session.add(user)
             db.session.flush()
+            existing[person.key] = user
             result.created.append(user)
         enrolment = enrolments.get(user.id)
         if enrolment is None:
@@ -343,7 +391,8 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
             result.role_changed.append(user)
         else:
             result.already_enrolled.append(user)
-        if not user.has_password and (user in result.created or user in result.enrolled_existing):
+        if (not user.has_password and not user.on_paper
+                and (user in result.created or user in result.enrolled_existing)):
             result.invitations[user.id] = issue_token(user, "invitation")
     audit.record(
         by, "people.enrol", f"academy {academy.id}",
@@ -362,6 +411,8 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
 
 def new_invitation(user: User, by: User) -> str:
     """A fresh link for `user`; their earlier unused links stop working (one may have gone astray)."""
+    if user.on_paper:
+        raise DomainError(f"{user.full_name} takes part on paper, without email: there is no link to send.")
     spend_links(user)
     token = issue_token(user, "invitation" if not user.has_password else "reset")
     audit.record(by, "people.new_link", f"user {user.id}", user.email)
@@ -392,7 +443,9 @@ _HEADING_COLUMNS = {_heading_key(heading): column for column, names in ROSTER_HE
 def _columns(first_row: list[str]) -> list[str]:
     """The first row's headings as ROSTER_COLUMNS names ("" for a column the import leaves out)."""
     columns = [_HEADING_COLUMNS.get(_heading_key(heading), "") for heading in first_row]
-    named = {column: ROSTER_HEADINGS[column][0] for column in ("full_name", "email")}
+    # Email may be left out only by a roster of learners on paper (which names the unit they take part through).
+    needed = ("full_name",) if "takes_part_through" in columns else ("full_name", "email")
+    named = {column: ROSTER_HEADINGS[column][0] for column in needed}
     missing = [named[column] for column in named if column not in columns]
     if missing:
         raise RosterError([(1, (
@@ -445,14 +498,16 @@ def parse_roster(data: bytes, default_timezone: str) -> list[Person]:
                 values.get("role", "") or "learner",
                 values.get("timezone", "") or default_timezone,
                 values.get("group", ""),
+                values.get("takes_part_through", ""),
             )
         except DomainError as error:
             problems.append((line, error.message))
             continue
-        if person.email in first_line_of:
-            problems.append((line, f"{person.email} is already on row {first_line_of[person.email]}."))
+        if person.key in first_line_of:
+            who = person.email or f"{person.full_name} ({person.takes_part_through})"
+            problems.append((line, f"{who} is already on row {first_line_of[person.key]}."))
             continue
-        first_line_of[person.email] = line
+        first_line_of[person.key] = line
         people.append(person)
     if problems:
         raise RosterError(problems)

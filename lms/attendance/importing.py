@@ -203,7 +203,9 @@ def _people(academy_id: int) -> list[tuple[Someone, str]]:
         .where(Enrolment.academy_id == academy_id, Enrolment.role.in_(("learner", "facilitator")))
         .order_by(User.full_name, User.id)
     )
-    return [(Someone(user_id, name, email, timezone or ""), role) for user_id, name, email, timezone, role in rows]
+    # A learner on paper has no email: matched by name only, like any report row without one.
+    return [(Someone(user_id, name, email or "", timezone or ""), role)
+            for user_id, name, email, timezone, role in rows]
 
 
 def _preview_lines(
@@ -494,7 +496,7 @@ def rows_named(preview: ImportPreview, name: str) -> list[PreviewLine]:
 def learners_named(preview: ImportPreview, typed: str) -> tuple[int, ...]:
     """The learners a person typed for a row, by email or full name, separated by commas, semicolons or
     new lines (several: a shared device). Refused, naming it, when one fits no learner or several."""
-    by_email = {email_key(user.email): user for user in preview.learners}
+    by_email = {email_key(user.email): user for user in preview.learners if user.email}
     by_name: dict[str, list[Someone]] = {}
     for user in preview.learners:
         by_name.setdefault(name_key(user.full_name), []).append(user)
@@ -747,3 +749,22 @@ def undo_import(batch: AttendanceImport, by: User, now: datetime) -> UndoResult:
     log.info("import %s for session %s undone by %s: %d restored", batch.id, live_session.id, by.email,
              len(plan.restores))
     return UndoResult("undone", len(plan.restores))
+
+
+def room_rows(live_session: LiveSession) -> list[PreviewLine]:
+    """The rows of the report waiting to be saved for this session that no one matched for sure, such as a
+    room where a group watched together, for the grid's "mark a group present" (their minutes)."""
+    batch = db.session.scalar(
+        select(AttendanceImport)
+        .where(AttendanceImport.live_session_id == live_session.id, AttendanceImport.state == "previewed")
+        .order_by(AttendanceImport.id.desc())
+        .limit(1)
+    )
+    if batch is None or not batch.file_data:
+        return []
+    try:
+        preview = staged_preview(batch)
+    except DomainError:
+        return []
+    return [line for line in preview.lines if line.kind in ("none", "likely")]
+

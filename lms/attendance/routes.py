@@ -5,6 +5,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
+from lms.academies.access import units_and_groups
 from lms.academies.models import LiveSession
 from lms.accounts.identity import admin_required, current_person
 from lms.attendance import importing
@@ -49,6 +50,7 @@ def _grid_page(live_session, status=200, typed=None, report_form=None):
             "lms/attendance/grid.html", live_session=live_session, academy=live_session.academy,
             rows=attendance.grid(live_session), changes=attendance.recent_changes(live_session),
             imports=importing.past_imports(live_session), states=ATTENDANCE_STATES, typed=typed or {}, started=live_session.starts_at <= now(),
+            groups=units_and_groups(live_session.academy_id), rooms=importing.room_rows(live_session),
             report_form=report_form or ReportForm(formdata=None, file_timezone=live_session.academy.home_timezone),
         ),
         status,
@@ -112,6 +114,40 @@ def bulk(session_id):
     else:
         db.session.commit()
         flash(f"{changed} learner{'s' if changed != 1 else ''} marked {status}.", "success")
+    return redirect(url_for("lms.attendance.grid", session_id=live_session.id))
+
+
+@bp.route("/admin/sessions/<lms_id:session_id>/attendance/group", methods=["POST"])
+@admin_required
+def group_present(session_id):
+    """A group that joined together (one room, one screen) present at once, with the room's minutes."""
+    live_session = db.get_or_404(LiveSession, session_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    group = request.form.get("group", "")
+    room_key = request.form.get("room", "")
+    minutes_text = request.form.get("minutes", "").strip()
+    try:
+        room = ""
+        if room_key:
+            found = [line for line in importing.room_rows(live_session) if line.key == room_key]
+            if not found:
+                raise DomainError("That row of the report is no longer waiting to be saved; choose another, "
+                                  "or type the minutes.")
+            room, minutes = found[0].display_name, round(found[0].minutes)
+        elif minutes_text:
+            if not _is_number(minutes_text):
+                raise DomainError(f"Minutes must be a whole number, not {minutes_text!r}.")
+            minutes = int(minutes_text)
+        else:
+            minutes = None
+        changed = attendance.mark_group_present(live_session, group, minutes, current_person, now(), room)
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Nothing was saved: {error.message}", "error")
+        return _grid_page(live_session, status=400, typed={"group-" + key: value for key, value in request.form.items()})
+    db.session.commit()
+    flash(f"{changed} learner{'s' if changed != 1 else ''} of {' '.join(group.split())} marked present.", "success")
     return redirect(url_for("lms.attendance.grid", session_id=live_session.id))
 
 

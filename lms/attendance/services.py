@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.academies.access import members_of
 from lms.academies.models import Enrolment, LiveSession
 from lms.accounts.models import User
 from lms.attendance.models import ATTENDANCE_STATES, Attendance, AttendanceChange
@@ -145,3 +146,27 @@ def mark_everyone(live_session: LiveSession, status: str, only_unrecorded: bool,
         if not (only_unrecorded and row.attendance is not None)
     }
     return record(live_session, entries, by, now)
+
+
+# --- a group in one room ---------------------------------------------------------------------
+
+def mark_group_present(live_session: LiveSession, group: str, minutes: int | None, by: User, now: datetime,
+                       room: str = "") -> int:
+    """Everyone of a group who joined together (a room, one screen) present, with the room's minutes;
+    the change log says "present via <group>". All or nothing; returns how many changed."""
+    require_started(live_session, now)
+    group = " ".join((group or "").split())
+    members = members_of(live_session.academy_id, group) if group else []
+    if not members:
+        raise DomainError("Choose a group that has learners in this academy.", field="group")
+    _check_entry(live_session, "present", minutes)
+    note = f"present via {group}" + (f", the report’s row “{room}”" if room else "")
+    existing = recorded(live_session)
+    changed = sum(
+        change_attendance(live_session, existing, user.id, "present", minutes, "manual", by, now, note=note)
+        for user in members
+    )
+    audit.record(by, "attendance.group", f"live session {live_session.id}", f"{changed} changes via {group}"[:500])
+    log.info("group %r marked present at session %s by %s: %d changes", group, live_session.id, by.email, changed)
+    return changed
+

@@ -39,6 +39,8 @@ ACTIONS = {
     "mail.retry": "Asked for a message to be sent again",
     "feedback.reviewed": "Released feedback on a reflection",
     "feedback.revision_requested": "Asked for a reflection to be revised",
+    "reflection.transcribe": "Typed in a reflection written on paper",
+    "attendance.group": "Marked a group present together",
 }
 
 REFERENCE = re.compile(r"^(academy|live session|reading|user|reflection|mail) (\d+)$")

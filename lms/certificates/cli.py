@@ -25,7 +25,7 @@ def issue_certificates(academy_id, dry_run):
     if dry_run:
         click.echo(f"{len(people)} would get a certificate in {academy.title} (dry run: nothing was saved):")
         for item in people:
-            click.echo(f"  {item.name} <{item.email}>{' (exception)' if not item.rules_met else ''}")
+            click.echo(f"  {item.name} <{item.email or 'on paper'}>{' (exception)' if not item.rules_met else ''}")
         return
     try:
         with click.progressbar(people, label=f"Issuing {len(people)} certificates") as bar:

@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from lms.academies.models import Academy, Enrolment, LiveSession
@@ -167,7 +167,8 @@ def _checklist(
 
 def _learners(academy: Academy, user_id: int | None) -> list[tuple[int, str, str]]:
     query = (
-        select(User.id, User.full_name, User.email)
+        # "" for a learner on paper, who has no email.
+        select(User.id, User.full_name, func.coalesce(User.email, ""))
         .join(Enrolment, Enrolment.user_id == User.id)
         .where(Enrolment.academy_id == academy.id, Enrolment.role == "learner")
     )

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
+from lms.academies.access import units_and_groups
 from lms.academies.models import Academy
 from lms.accounts.identity import admin_required, current_person, login_required
 from lms.accounts.models import User
@@ -65,6 +66,7 @@ def _page(academy: Academy, problem: RowProblem | None = None, status: int = 200
             rows=rows,
             ready=ready,
             valid_count=sum(1 for row in rows if row.valid_certificate is not None),
+            groups=units_and_groups(academy.id),
             problem=problem,
         ),
         status,
@@ -238,6 +240,21 @@ def certificates_zip(academy_id):
     response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/admin/academies/<lms_id:academy_id>/certificates/batch.pdf", endpoint="batch")
+@admin_required
+def group_batch(academy_id):
+    """One PDF of a group's valid certificates, to print and hand over (learners on paper)."""
+    academy = db.get_or_404(Academy, academy_id)
+    group = request.args.get("group", "")
+    try:
+        document = storage.group_batch_pdf(academy, group)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _back(academy.id)
+    name = storage.pdf_filename(f"certificates-{academy.id}", group)
+    return _pdf_response(document, name)
 
 
 # --- the learner's certificates ---------------------------------------------------------------

@@ -66,10 +66,15 @@ class RendererError(Exception):
     """Rendering or reading a PDF failed; the message says why in plain words."""
 
 
-def render_pdf(html: str, *, timeout: float = 30) -> bytes:
+# Page sizes a caller may ask for (wkhtmltopdf's names); the certificate is A4 landscape without margins.
+PAGE_SIZES = ("A4", "Letter")
+
+
+def render_pdf(html: str, *, timeout: float = 30, page_size: str = "A4", portrait: bool = False,
+               margin_mm: int = 0) -> bytes:
     """Render one HTML document to PDF bytes, or raise RendererError within about `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    command = build_command(html)
+    command = build_command(html, page_size=page_size, portrait=portrait, margin_mm=margin_mm)
     if not _thread_slots.acquire(timeout=max(deadline - time.monotonic(), 0)):
         raise RendererError(f"No PDF renderer came free within {timeout:g} seconds")
     try:
@@ -84,15 +89,24 @@ def render_pdf(html: str, *, timeout: float = 30) -> bytes:
     return output
 
 
-def build_command(html: str) -> list[str]:
+def build_command(html: str, *, page_size: str = "A4", portrait: bool = False, margin_mm: int = 0) -> list[str]:
     """The wkhtmltopdf command line that render_pdf runs for this HTML (which goes in on stdin)."""
+    if page_size not in PAGE_SIZES:
+        raise ValueError(page_size)
     executable = _executable()
     # CVE-2025-26240: pdfkit turns <meta name="pdfkit-..."> tags in the HTML into command-line options
     # (such as --enable-local-file-access). A fresh random prefix per call means no tag can match.
     configuration = pdfkit.configuration(
         wkhtmltopdf=executable, meta_tag_prefix=f"pdfkit-{secrets.token_hex(16)}-"
     )
-    return pdfkit.PDFKit(html, "string", options=OPTIONS, configuration=configuration).command()
+    margin = f"{int(margin_mm)}mm"
+    options = {
+        **OPTIONS,
+        "--page-size": page_size,
+        "--orientation": "Portrait" if portrait else "Landscape",
+        "--margin-top": margin, "--margin-right": margin, "--margin-bottom": margin, "--margin-left": margin,
+    }
+    return pdfkit.PDFKit(html, "string", options=options, configuration=configuration).command()
 
 
 def renderer_status() -> dict:

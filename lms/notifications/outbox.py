@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from lms.academies.models import Academy, Enrolment
+from lms.accounts.models import User
 from lms.audit import services as audit
 from lms.core import mail
 from lms.core.extensions import db
@@ -40,7 +41,11 @@ def enqueue(
     """Queue a message unless one with the same key exists. True when it was queued now.
 
     `now` is the run's clock, so a message queued by a run is due in that same run.
+    A person who takes part on paper has no address: nothing is ever queued for them, whoever asks.
     """
+    if not to_address:
+        log.info("%s mail %s not queued: the person takes part on paper, without email", kind, dedupe_key)
+        return False
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = now or utcnow()
     inserted = db.session.execute(
@@ -148,9 +153,11 @@ def _academies_with_sessions():
 
 
 def _learners(academy_id: int):
+    """The academy's learners who have an email (those on paper get no mail)."""
     return db.session.scalars(
         select(Enrolment)
-        .where(Enrolment.academy_id == academy_id, Enrolment.role == "learner")
+        .join(Enrolment.user)
+        .where(Enrolment.academy_id == academy_id, Enrolment.role == "learner", User.email.is_not(None))
         .options(selectinload(Enrolment.user))
     ).all()
 

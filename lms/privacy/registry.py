@@ -9,13 +9,14 @@ from lms.certificates import privacy as certificates
 from lms.core import privacy as core
 from lms.core.personal_data import TableDeclaration
 from lms.notifications import privacy as notifications
+from lms.paper import privacy as paper
 from lms.readings import privacy as readings
 from lms.reflections import privacy as reflections
 
 DOMAINS = {
     "accounts": accounts, "academies": academies, "readings": readings, "reflections": reflections,
     "attendance": attendance, "certificates": certificates, "notifications": notifications,
-    "audit": audit, "core": core,
+    "paper": paper, "audit": audit, "core": core,
 }
 
 

@@ -9,6 +9,7 @@ from lms.core.extensions import db
 from lms.core.forms import EmptyForm
 from lms.core.timezones import utc_to_wall_clock
 from lms.core.web import create_once, now, show_field_error
+from lms.paper import transcribing
 from lms.readings import services as learning
 from lms.readings import setup as reading_setup
 from lms.readings.forms import FinishedForm, ReadingForm, ReflectionForm
@@ -42,6 +43,7 @@ def _render_reading(reading, state, form=None, status=200):
             state=state,
             form=form,
             is_learner=current_person.is_learner_in(reading.academy_id),
+            transcribed=transcribing.latest_transcription(state.reflection) if state.reflection else None,
         ),
         status,
     )

@@ -326,17 +326,24 @@ def _checked_body(reading: Reading, body: str, submit: bool) -> str:
     return body
 
 
-def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: datetime) -> Reflection:
+def save_reflection(user: User, reading: Reading, body: str, submit: bool, now: datetime,
+                    from_paper: bool = False) -> Reflection:
     """Save a draft or submit. A refused save raises DomainError and changes nothing.
 
     Each submission after a request for revision is kept as a new version; edits made to a
-    submitted reflection before anyone reviewed it update that same version.
+    submitted reflection before anyone reviewed it update that same version. `from_paper`: a facilitator
+    submits what the learner wrote on paper (paper/transcribing.py), often after the reading has closed,
+    since the pages come back at the second session; a reviewed reflection stays as it is all the same.
     """
     _require_learner(user, reading)
     if not reading.has_reflection:
         raise DomainError("This reading does not ask for a reflection.")
     existing = db.session.scalar(_reflection_statement(), {"user_id": user.id, "reading_id": reading.id})
-    _require_changeable(existing, reading, now)
+    if from_paper:
+        if existing is not None and existing.status == "reviewed":
+            raise DomainError("This reflection has been reviewed, so it can no longer be changed.")
+    else:
+        _require_changeable(existing, reading, now)
     # A submitted reflection stays submitted: later edits update it rather than withdraw it.
     submit = submit or (existing is not None and existing.status == "submitted")
     body = _checked_body(reading, body, submit)

@@ -16,6 +16,7 @@ from lms.academies.models import Enrolment
 from lms.accounts.models import User
 from lms.core.dates import utc_stamp
 from lms.core.extensions import db
+from lms.paper.models import Transcription
 from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion, count_words
 from lms.reflections.progress import Cell, Column, Learner, LearnerRow, learner_conditions
@@ -100,7 +101,7 @@ def reflection_rows(academy_id: int, group: str) -> Iterator[list]:
     """
     yield ["Name", "Email", "Group", "Reading", "Status", "First submitted at (UTC)", "Last updated at (UTC)",
            "Words", "Reflection", "Feedback", "Feedback decision", "Feedback released at (UTC)",
-           "Feedback by"]
+           "Feedback by", "Transcribed from paper"]
     latest_released = (
         select(Feedback.reflection_id, func.max(Feedback.reflection_version).label("version"))
         .join(Reflection, Reflection.id == Feedback.reflection_id)
@@ -110,12 +111,14 @@ def reflection_rows(academy_id: int, group: str) -> Iterator[list]:
         .subquery()
     )
     author = aliased(User)
+    transcriber = aliased(User)
     # "Last updated" is when the exported version last changed (edits before review update it in place).
     query = (
         select(
             User.full_name, User.email, Enrolment.group_name, Reading.title, Reflection.status,
             Reflection.submitted_at, ReflectionVersion.submitted_at, ReflectionVersion.body,
             Feedback.body, Feedback.decision, Feedback.released_at, author.full_name,
+            Transcription.transcribed_at, transcriber.full_name, Transcription.id,
         )
         .select_from(Reflection)
         .join(Reading, Reading.id == Reflection.reading_id)
@@ -131,14 +134,25 @@ def reflection_rows(academy_id: int, group: str) -> Iterator[list]:
             (Feedback.reflection_id == Reflection.id) & (Feedback.reflection_version == latest_released.c.version),
         )
         .outerjoin(author, author.id == Feedback.author_id)
+        # The exported version, when a facilitator typed it in from paper (paper/transcribing.py).
+        .outerjoin(
+            Transcription,
+            (Transcription.reflection_id == Reflection.id)
+            & (Transcription.reflection_version == Reflection.version_count),
+        )
+        .outerjoin(transcriber, transcriber.id == Transcription.transcribed_by_id)
         .where(Reading.academy_id == academy_id, Reflection.status != "draft",
                *learner_conditions(academy_id, group))
         .order_by(Reading.position, Reading.id, func.lower(User.full_name), User.id)
     )
     for (name, email, group_name, title, status, submitted_at, updated_at, body,
-         feedback, decision, released_at, author_name) in db.session.execute(
-            query.execution_options(yield_per=BATCH_SIZE)):
+         feedback, decision, released_at, author_name, transcribed_at, transcriber_name, transcription_id
+         ) in db.session.execute(query.execution_options(yield_per=BATCH_SIZE)):
+        paper = ""
+        if transcription_id is not None:
+            paper = f"by {transcriber_name or 'a former facilitator'} on {utc_stamp(transcribed_at)}"
         yield [
             name, email, group_name, title, _words(status), utc_stamp(submitted_at), utc_stamp(updated_at),
             count_words(body), body or "", feedback or "", _words(decision), utc_stamp(released_at), author_name or "",
+            paper,
         ]

@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.academies.access import academy_groups
 from lms.academies.models import Academy, Enrolment
@@ -204,7 +204,8 @@ def learner_conditions(academy_id: int, group: str) -> list:
 
 def _learners(academy_id: int, group: str) -> list[Learner]:
     rows = db.session.execute(
-        select(User.id, User.full_name, User.email, Enrolment.group_name)
+        # "" for a learner on paper, who has no email.
+        select(User.id, User.full_name, func.coalesce(User.email, ""), Enrolment.group_name)
         .join(Enrolment, Enrolment.user_id == User.id)
         .where(*learner_conditions(academy_id, group))
         .execution_options(yield_per=BATCH_SIZE)

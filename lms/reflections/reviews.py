@@ -81,6 +81,7 @@ class QueueEntry:
     status: str
     version_count: int
     updated_at: datetime
+    on_paper: bool  # the learner takes part on paper: their reflection was typed in by a facilitator
 
 
 @dataclass
@@ -104,7 +105,7 @@ def review_queue(academy: Academy, reading_id: int | None, group: str, state: st
     listed = (
         select(
             Reflection.id, User.full_name, Enrolment.group_name, Reading.title, Reflection.status,
-            Reflection.version_count, Reflection.updated_at,
+            Reflection.version_count, Reflection.updated_at, User.email.is_(None),
             # The total beside every row: one pass over the matches instead of a count, then the page.
             func.count().over(),
         )
@@ -287,6 +288,8 @@ def _fresh_current(reflection_id: int) -> Feedback | None:
 
 def _queue_feedback_mail(reflection: Reflection, feedback: Feedback, author: User) -> None:
     learner = reflection.user
+    if learner.on_paper:  # their feedback is printed and handed back (paper/routes.py: feedback_page)
+        return
     body = render_template(
         "lms/emails/feedback_released.txt", user=learner, reading=reflection.reading,
         author_name=author.full_name, decision=feedback.decision,

@@ -6,6 +6,7 @@ from lms.accounts.identity import current_person, login_required
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db
 from lms.core.web import now, parse_id, parse_whole_number
+from lms.paper import transcribing
 from lms.reflections import exports, reviews
 from lms.reflections import progress as progress_service
 from lms.reflections.forms import FeedbackForm
@@ -55,6 +56,8 @@ def _render_reflection(reflection, form, conflict=None, status=200):
         render_template(
             "lms/reflections/reflection.html", reflection=reflection, reading=reflection.reading,
             academy=reflection.reading.academy, form=form, current=current, conflict=conflict,
+            transcribed={record.reflection_version: record
+                         for record in transcribing.transcriptions_of([reflection.id]).get(reflection.id, [])},
         ),
         status,
     )

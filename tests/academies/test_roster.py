@@ -242,7 +242,8 @@ def test_parse_roster_counts_blank_rows_so_numbers_match_the_spreadsheet():
 
 def test_parse_roster_counts_windows_line_endings_like_any_others():
     data = (HEADER + "Ann Good,ann@example.org,,,\nBo Bright,,,,\n").replace("\n", "\r\n").encode()
-    assert problems(data) == [(3, "Enter an email address.")]
+    assert problems(data) == [(3, "Enter an email address, or, for a learner without email who takes part on "
+                                  "paper, the organisation or unit they take part through.")]
 
 
 def test_parse_roster_counts_a_cell_of_several_lines_as_one_row_like_a_spreadsheet():
@@ -272,7 +273,8 @@ def test_parse_roster_lists_every_bad_row_in_file_order():
 def test_parse_roster_reports_a_missing_column_on_row_1_and_says_which_headings_it_knows():
     assert problems(b"Participant number,email\n12,ann@example.org\n") == [
         (1, "The first row must name the columns; none is called Name. Headings understood: Name or Full name or "
-            "Full_name; Email or E-mail or Email address; Role; Time zone or Timezone or Zone; Group or Group name.")
+            "Full_name; Email or E-mail or Email address; Role; Time zone or Timezone or Zone; Group or Group name; "
+            "Takes part on paper through or Takes part through or On paper through.")
     ]
 
 

@@ -12,6 +12,7 @@ from lms.certificates.models import Certificate
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
+from lms.paper.models import Transcription
 from lms.reflections.models import Reflection, ReflectionVersion
 from tests.conftest import Browser
 from tests.factories import enrol, make_academy, make_reading, make_user
@@ -96,6 +97,8 @@ ROUTES = {
     "lms.attendance.save": Route("POST", "/admin/sessions/{session}/attendance", ADMIN_ONLY, {}),
     "lms.attendance.bulk": Route("POST", "/admin/sessions/{session}/attendance/bulk", ADMIN_ONLY,
                                        {"status": "present", "scope": "unrecorded"}),
+    "lms.attendance.group_present": Route("POST", "/admin/sessions/{session}/attendance/group", ADMIN_ONLY,
+                                          {"group": ""}),
     "lms.attendance.upload_report": Route("POST", "/admin/sessions/{session}/attendance/import", ADMIN_ONLY, {}),
     "lms.attendance.import_preview": Route("GET", "/admin/sessions/{session}/attendance/imports/{attendance_import}",
                                            ADMIN_ONLY),
@@ -120,6 +123,13 @@ ROUTES = {
     "lms.certificates.reissue": Route("POST", "/admin/certificates/{certificate}/reissue", ADMIN_ONLY,
                                            {"name_as_printed": ""}),
     "lms.certificates.pdf": Route("GET", "/admin/certificates/{certificate}.pdf", ADMIN_ONLY),
+    "lms.certificates.batch": Route("GET", "/admin/academies/{academy}/certificates/batch.pdf?group=x", ADMIN_ONLY),
+    "lms.paper.index": Route("GET", "/facilitate/academies/{academy}/paper", FACILITATORS),
+    "lms.paper.reading_pack": Route("POST", "/facilitate/academies/{academy}/reading-pack.pdf", FACILITATORS,
+                                    {"paper": "a5"}),
+    "lms.paper.transcribe": Route("POST", "/facilitate/academies/{academy}/transcriptions", FACILITATORS, {}),
+    "lms.paper.scan": Route("GET", "/facilitate/transcriptions/{transcription}/scan", FACILITATORS),
+    "lms.paper.feedback_pdf": Route("GET", "/facilitate/reflections/{reflection}/feedback.pdf", FACILITATORS),
 }
 
 
@@ -156,8 +166,14 @@ def _academy_objects(title, learner, facilitator):
         file_data=report.encode(), platform="zoom", filename="report.csv",
     )
     db.session.add(attendance_import)
+    db.session.flush()
+    scan = b"\x89PNG\r\n\x1a\n a scanned page"
+    transcription = Transcription(reflection_id=reflection.id, reflection_version=1, transcribed_by_id=facilitator.id,
+                                  scan=scan, scan_type="image/png", scan_sha256=hashlib.sha256(scan).hexdigest())
+    db.session.add(transcription)
     db.session.commit()
     return {
+        "transcription": transcription.id,
         "academy": academy.id, "reading": reading.id, "spare_reading": spare_reading.id,
         "session": academy.live_sessions[0].id, "spare_session": extra.live_sessions[1].id,
         "reflection": reflection.id, "certificate": certificate.id,

@@ -6,7 +6,9 @@ her first visit follows "What to do next" to the reading and then to her reflect
 short (the error summary in view, with and without JavaScript) before she submits it; Dana, her facilitator,
 whose computer says Chicago, lands on her facilitation page and releases feedback; the admin follows the
 academy page's "What needs doing" to import Zoom and Teams attendance and to issue certificates; Ingrid
-downloads her PDF; an anonymous visitor checks it. A failed step skips the rest (see conftest.py).
+downloads her PDF; an anonymous visitor checks it. Then a learner on paper: the admin enrols Ole without
+email, Dana prints his reading pack (its reflection page kept as a PNG beside the screenshots) and types in
+the reflection he wrote by hand. A failed step skips the rest (see conftest.py).
 
 Every page is screenshotted into test-artifacts/e2e/step-NN-name.png (and -360px.png for a desktop page),
 checked with axe-core at 360 px and at 1280 px, and measured for sideways scrolling at 360 px; the checks
@@ -69,6 +71,10 @@ PAGES = [
     "learner-certificates",
     "verify-certificate",
     "verify-form",
+    "paper-learner-added",
+    "paper-page",
+    "paper-transcription-typed",
+    "paper-transcribed",
 ]
 
 # Serious or critical axe-core violations that are known app faults: {page: {rule id: reason}}. The page's
@@ -604,6 +610,74 @@ def test_anonymous_visitor_verifies_the_certificate(journey):
     page.get_by_role("button", name="Check").click()
     expect(page).to_have_url(journey.facts["verify_url"])
     expect(page.get_by_role("status")).to_contain_text("Valid.")
+
+
+# --- a learner on paper: enrolled without email, their pack printed, their reflection typed in -----------
+
+OLE = "Ole Hansen"
+UNIT = "Oslo prison — unit B"
+PAPER_REFLECTION = (
+    "In the unit we read it out loud to each other. I thought about the man who showed me how the kitchen "
+    "rota works on my first day here. He did not have to, and he never made me feel slow. That is what I want "
+    "to do for the next one who comes in, and I think I can, because I remember how it felt."
+)
+
+
+@journey_step
+def test_admin_enrols_a_learner_on_paper(journey):
+    page = journey.page("admin")
+    page.goto(journey.facts["academy_url"])
+    page.get_by_role("link", name=re.compile(r"^People")).click()
+    page.get_by_label("Full name").fill(OLE)
+    page.get_by_label("Takes part on paper through (only for a learner without email)").fill(UNIT)
+    page.get_by_role("button", name=re.compile("^Add")).click()
+    expect(page.locator(".result")).to_contain_text(f"1 person added: {OLE}")
+    row = page.get_by_role("table", name=re.compile("Enrolled in")).get_by_role("row", name=re.compile(OLE))
+    expect(row).to_contain_text(f"Takes part on paper, through {UNIT}")
+    expect(row).to_contain_text("No sign-in: on paper")
+    check(journey, page, "paper-learner-added")
+
+
+@journey_step
+def test_facilitator_prints_the_pack_and_transcribes_a_paper_reflection(journey):
+    page = journey.page("dana")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Facilitation").click()
+    page.locator(".card", has_text=TITLE).get_by_role("link", name=re.compile(r"^Learners on paper")).click()
+    expect(page.get_by_role("heading", name="Learners on paper")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(OLE))).to_contain_text("Not typed in yet")
+    check(journey, page, "paper-page")
+
+    # His own pack: the PDF, its text, and a picture of his reflection page kept with the artefacts.
+    page.get_by_label("Or one learner").select_option(label=f"{OLE} (on paper, {UNIT})")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the pack (PDF)").click()
+    pack_path = ARTIFACTS / "ole-reading-pack.pdf"
+    download_info.value.save_as(pack_path)
+    text = subprocess.run(["pdftotext", "-layout", str(pack_path), "-"], capture_output=True, text=True,
+                          check=True, timeout=30).stdout
+    (ARTIFACTS / "ole-reading-pack.txt").write_text(text)
+    assert READING in text and PROMPT.split(".")[0] in " ".join(text.split())
+    code = re.search(r"\b([2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4})\b", text)
+    assert code, f"no page code in the pack's text:\n{text}"
+    # Page 1 is the cover, 2 the reading, 3 the page to write the reflection on.
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "3", "-l", "3", "-singlefile", str(pack_path),
+                    str(ARTIFACTS / "reading-pack-reflection-page")], check=True, timeout=60)
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pack_path),
+                    str(ARTIFACTS / "reading-pack-cover")], check=True, timeout=60)
+    assert (ARTIFACTS / "reading-pack-reflection-page.png").stat().st_size > 0
+
+    # The page comes back written by hand; Dana types its code and the text (on a fresh page: axe-core's
+    # check of the page above left its own script and style attributes in this one).
+    page.reload()
+    page.get_by_label("Code at the top of the page").fill(code.group(1).lower())
+    page.get_by_label("What they wrote").fill(PAPER_REFLECTION)
+    check(journey, page, "paper-transcription-typed")
+    page.get_by_role("button", name="Save the reflection").click()
+    expect(flash(page)).to_contain_text(f"Saved as {OLE}’s reflection on “{READING}”, transcribed from paper.")
+    expect(page.get_by_role("heading", name=f"{OLE} on “{READING}”")).to_be_visible()
+    expect(page.locator(".transcribed").first).to_contain_text("Transcribed from paper by Dana Whitfield on")
+    expect(page.locator(".reflection-text").first).to_have_text(PAPER_REFLECTION)
+    check(journey, page, "paper-transcribed")
 
 
 # --- what every page was checked for ---------------------------------------------------------

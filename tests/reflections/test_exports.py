@@ -131,14 +131,15 @@ def test_reflections_csv_has_every_submitted_reflection_with_released_feedback(b
     assert rows[0] == [
         "Name", "Email", "Group", "Reading", "Status", "First submitted at (UTC)", "Last updated at (UTC)",
         "Words", "Reflection", "Feedback", "Feedback decision", "Feedback released at (UTC)", "Feedback by",
+        "Transcribed from paper",
     ]
     assert rows[1] == [
         "Ada Achebe", "ada.achebe@example.org", "Oslo", "Reading A", "reviewed", "2025-04-18T09:30:00Z",
         "2025-04-19T10:00:00Z", "13", TRICKY, "Thank you, Ada — well put.", "reviewed",
-        "2025-04-20T08:15:00Z", "Fran Facilitator",
+        "2025-04-20T08:15:00Z", "Fran Facilitator", "",
     ]
     assert rows[2][:5] == ["Bo Berg", "bo.berg@example.org", "Oslo", "Reading A", "submitted"]
-    assert rows[2][9:] == ["", "", "", ""]
+    assert rows[2][9:] == ["", "", "", "", ""]
     assert rows[3][:5] == ["Cy Chen", "cy.chen@example.org", "Oslo", "Reading C", "revision requested"]
     assert len(rows) == 4
     assert "Private draft" not in str(rows) and "Not yet sent" not in str(rows)
