@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from lms.attendance.models import AttendanceImport
-from lms.certificates.models import Certificate
+from lms.certificates.models import Certificate, CertificateJob
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
@@ -120,6 +120,9 @@ ROUTES = {
     "lms.certificates.reissue": Route("POST", "/admin/certificates/{certificate}/reissue", ADMIN_ONLY,
                                            {"name_as_printed": ""}),
     "lms.certificates.pdf": Route("GET", "/admin/certificates/{certificate}.pdf", ADMIN_ONLY),
+    "lms.certificates.job": Route("GET", "/admin/academies/{academy}/certificates/jobs/{certificate_job}", ADMIN_ONLY),
+    "lms.certificates.job_progress": Route(
+        "GET", "/admin/academies/{academy}/certificates/jobs/{certificate_job}.json", ADMIN_ONLY),
 }
 
 
@@ -156,13 +159,15 @@ def _academy_objects(title, learner, facilitator):
         file_data=report.encode(), platform="zoom", filename="report.csv",
     )
     db.session.add(attendance_import)
+    job = CertificateJob(academy_id=academy.id, state="finished", total=0)  # an "issue to all" that is done
+    db.session.add(job)
     db.session.commit()
     return {
         "academy": academy.id, "reading": reading.id, "spare_reading": spare_reading.id,
         "session": academy.live_sessions[0].id, "spare_session": extra.live_sessions[1].id,
         "reflection": reflection.id, "certificate": certificate.id,
         "certificate_code": certificate.verification_code, "learner": learner.id, "mail": mail.id,
-        "attendance_import": attendance_import.id,
+        "attendance_import": attendance_import.id, "certificate_job": job.id,
     }
 
 
