@@ -3,7 +3,20 @@ public verification."""
 from dataclasses import dataclass
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
@@ -236,12 +249,14 @@ def _pdf_response(document: bytes, filename: str):
 def certificates_zip(academy_id):
     academy = db.get_or_404(Academy, academy_id)
     try:
-        archive = storage.valid_certificates_zip(academy)
+        chunks = storage.valid_certificates_zip(academy)
     except DomainError as error:
         flash(error.message, "error")
         return _back(academy.id)
     name = storage.pdf_filename(f"certificates-{academy.id}", academy.title).removesuffix(".pdf") + ".zip"
-    response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
+    # Streamed as it is made, from the database, in the request's context (its session reads the rows).
+    response = Response(stream_with_context(chunks), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
