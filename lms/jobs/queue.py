@@ -122,7 +122,9 @@ def init_queue(app: Flask) -> None:
     tasks = {}
     for name, declared in _TASKS.items():
         body = _in_app(app, declared.function)
-        options = {"retries": declared.retries, "retry_delay": declared.retry_delay, "name": name}
+        # Huey names a task after its module and this name, which makes the same name as ours.
+        options = {"retries": declared.retries, "retry_delay": declared.retry_delay,
+                   "name": declared.function.__qualname__}
         if name in schedules:
             tasks[name] = huey.periodic_task(schedules[name], **options)(body)
         else:
