@@ -103,6 +103,7 @@ def claim_batch(job_id: int, worker: str, size: int) -> list[Claimed]:
     Safe with many workers at once: an item is taken by the UPDATE that finds it still waiting.
     """
     now = utcnow()
+    running = select(CertificateJob.id).where(CertificateJob.id == job_id, CertificateJob.state == "running")
     pick = (
         select(CertificateJobItem.id)
         .where(CertificateJobItem.job_id == job_id, CertificateJobItem.state == "waiting")
@@ -110,17 +111,23 @@ def claim_batch(job_id: int, worker: str, size: int) -> list[Claimed]:
         .limit(size)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)  # two workers take two different batches, without waiting
-    running = select(CertificateJob.id).where(CertificateJob.id == job_id, CertificateJob.state == "running")
-    rows = db.session.execute(
-        update(CertificateJobItem)
-        .where(CertificateJobItem.id.in_(pick.scalar_subquery()), CertificateJobItem.state == "waiting",
-               CertificateJobItem.job_id.in_(running.scalar_subquery()))
-        .values(state="claimed", claimed_by=worker, claimed_at=now)
-        .returning(CertificateJobItem.id, CertificateJobItem.user_id)
-    ).all()
-    if not rows:
-        return []
+        # Locked until this transaction ends; other workers skip them and take the next ones, without waiting.
+        pick = pick.with_for_update(skip_locked=True)
+    # Read first, then updated by id: as a subquery of the UPDATE, PostgreSQL may run a LIMIT ... SKIP LOCKED
+    # query more than once and take far more than `size`. The UPDATE's own check of the state keeps a learner
+    # that another worker took meanwhile (SQLite) out of this batch.
+    pick = pick.where(CertificateJobItem.job_id.in_(running.scalar_subquery()))
+    rows = []
+    while not rows:  # all taken by another worker between the two statements: look again
+        ids = db.session.scalars(pick).all()
+        if not ids:
+            return []
+        rows = db.session.execute(
+            update(CertificateJobItem)
+            .where(CertificateJobItem.id.in_(ids), CertificateJobItem.state == "waiting")
+            .values(state="claimed", claimed_by=worker, claimed_at=now)
+            .returning(CertificateJobItem.id, CertificateJobItem.user_id)
+        ).all()
     rows.sort()
     end, academy_id = db.session.execute(
         update(CertificateJob)
