@@ -4,6 +4,7 @@ the next worker: every learner gets exactly one valid certificate."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -196,6 +197,14 @@ def test_one_render_makes_one_small_checked_pdf_per_certificate(app, academy):
         others = [name for name in NAMES[:-1] if name != NAMES[index]]
         assert verify_text_present(document, *others) == others  # its own page only
         assert len(document) <= 1.3 * len(single), (NAMES[index], len(document), len(single))
+        # A whole, well-formed file on its own: poppler reads it without complaint, one A4 landscape page, every
+        # font embedded (and not whole: the size check above).
+        info = subprocess.run(["pdfinfo", "-"], input=document, capture_output=True, timeout=30)
+        assert info.returncode == 0 and not info.stderr, info.stderr
+        assert re.search(rb"^Pages:\s+1$", info.stdout, re.M) and b"(A4)" in info.stdout
+        fonts = subprocess.run(["pdffonts", "-"], input=document, capture_output=True, timeout=30)
+        rows = fonts.stdout.decode().splitlines()[2:]
+        assert rows and all(row.split()[-5] == "yes" for row in rows), rows
 
 
 # --- exactly once, through a worker killed with kill -9 ------------------------------------------
