@@ -76,11 +76,13 @@ def test_redis_lets_several_machines_share_the_queue(database_uri, tmp_path):
         huey.flush()
 
 
-def test_due_mail_and_unfinished_certificate_jobs_are_looked_at_every_minute(app):
+def test_due_mail_and_unfinished_certificate_jobs_every_minute_and_old_previews_every_hour(app):
     huey = app.extensions["lms_queue"].huey
     for moment in (datetime(2026, 12, 2, 9, 0), datetime(2026, 12, 2, 23, 59)):
         due = {task.name for task in huey.read_periodic(moment)}
         assert due == {"send_due_mail", "resume_issue_jobs"}
+    assert {task.name for task in huey.read_periodic(datetime(2026, 12, 2, 9, 17))} == {
+        "send_due_mail", "resume_issue_jobs", "forget_old_previews"}
 
 
 def test_the_worker_is_not_needed_when_tasks_run_where_they_are_queued(runner):
