@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.academies.models import Academy
@@ -129,12 +129,16 @@ def claim_batch(job_id: int, worker: str, size: int) -> list[Claimed]:
             .returning(CertificateJobItem.id, CertificateJobItem.user_id)
         ).all()
     rows.sort()
-    end, academy_id = db.session.execute(
+    academy_id = db.session.scalar(select(CertificateJob.academy_id).where(CertificateJob.id == job_id))
+    # Past any number issued by hand since the job started (a learner's own button takes the job's next one).
+    floor = issuing.highest_number(academy_id) + 1
+    end = db.session.execute(
         update(CertificateJob)
         .where(CertificateJob.id == job_id)
-        .values(next_number=CertificateJob.next_number + len(rows))
-        .returning(CertificateJob.next_number, CertificateJob.academy_id)
-    ).one()
+        .values(next_number=case((CertificateJob.next_number > floor, CertificateJob.next_number), else_=floor)
+                + len(rows))
+        .returning(CertificateJob.next_number)
+    ).scalar_one()
     first = end - len(rows)
     return [Claimed(item_id, user_id, issuing.format_number(academy_id, first + index))
             for index, (item_id, user_id) in enumerate(rows)]

@@ -39,11 +39,16 @@ def format_number(academy_id: int, value: int) -> str:
     return f"{number_prefix(academy_id)}{value:04d}"
 
 
-def next_number_value(academy_id: int) -> int:
-    """The next free certificate number of the academy, past any a running certificate job has handed out."""
+def highest_number(academy_id: int) -> int:
+    """The highest certificate number issued in the academy (0 for none)."""
     prefix = number_prefix(academy_id)
     numbers = db.session.scalars(select(Certificate.number).where(Certificate.number.startswith(prefix)))
-    highest = max((int(number[len(prefix):]) for number in numbers if number[len(prefix):].isdigit()), default=0)
+    return max((int(number[len(prefix):]) for number in numbers if number[len(prefix):].isdigit()), default=0)
+
+
+def next_number_value(academy_id: int) -> int:
+    """The next free certificate number of the academy, past any a running certificate job has handed out."""
+    highest = highest_number(academy_id)
     reserved = db.session.scalar(
         select(CertificateJob.next_number).where(CertificateJob.academy_id == academy_id, CertificateJob.state == "running")
     )

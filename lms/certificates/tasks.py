@@ -15,6 +15,9 @@ from lms.jobs.queue import task
 
 log = logging.getLogger(__name__)
 
+# Stores lost to a race in a row before this task leaves the rest to the others (and to resume_issue_jobs).
+RACES_BEFORE_GIVING_UP = 3
+
 
 def parallel_tasks() -> int:
     """How many of a job's tasks are queued at once: batches render in parallel up to the core count."""
@@ -49,9 +52,9 @@ def issue_batches(job_id: int) -> int:
     if job is None or not job.running:
         return 0
     base_url, worker, size = job.base_url, bulk.worker_name(), bulk.batch_size()
-    issued = 0
+    issued, races = 0, 0
     with _site(base_url):
-        while True:
+        while races < RACES_BEFORE_GIVING_UP:
             batch = bulk.claim_batch(job_id, worker, size)
             # Committed before rendering: other workers must see these learners taken while this one renders.
             db.session.commit()
@@ -66,11 +69,14 @@ def issue_batches(job_id: int) -> int:
                 db.session.commit()
                 break
             except IntegrityError:
-                # A certificate issued by hand at the same moment took a number or a learner: try again.
+                # A certificate issued by hand at the same moment took a number or a learner: try again (the
+                # batch's learners wait again; those issued meanwhile are then found to have one).
                 db.session.rollback()
                 bulk.give_back(batch)
                 db.session.commit()
+                races += 1
                 continue
+            races = 0
             issued += outcome.issued
     bulk.finish_if_done(job_id)
     return issued

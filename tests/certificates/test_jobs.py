@@ -260,3 +260,28 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_next_one_finis
     assert {state for _, state, _, _ in log} == {"issued"}
     assert {number for _, _, number, _ in log} == {certificate.number for certificate in valid.values()}
     assert job.id == the_job(academy).id
+
+
+def test_a_certificate_issued_by_hand_during_the_job_is_not_made_again(queued_app, academy):
+    learners = [eligible_learner(academy, name) for name in ("Anna Kuznetsova", "Ingrid Solberg", "Marcus Boudreaux")]
+    admin = Browser(queued_app.test_client())
+    sign_in_admin(admin)
+    press_issue_all(admin, academy)
+    job = the_job(academy)
+    # While the job waits for a worker, an admin issues Ingrid's on her own row.
+    by_hand = admin.post(f"/admin/academies/{academy.id}/certificates/issue/{learners[1].id}", follow_redirects=True)
+    assert "issued to Ingrid Solberg" in text_of(by_hand)
+
+    with queued_app.app_context():
+        assert tasks.issue_batches.run_here(job.id) == 2
+        db.session.commit()
+
+    assert count(Certificate) == 3 and count(Certificate, Certificate.status == "valid") == 3
+    numbers = set(db.session.scalars(select(Certificate.number)))
+    # Different numbers, the one by hand first; the job's number kept for Ingrid stays unused.
+    assert len(numbers) == 3 and f"LA-{academy.id}-0001" in numbers
+    log = {name: state for name, state, _, _ in bulk.log_lines(the_job(academy))}
+    assert log == {"Anna Kuznetsova": "issued", "Ingrid Solberg": "already", "Marcus Boudreaux": "issued"}
+    page = admin.get(f"/admin/academies/{academy.id}/certificates/jobs/{job.id}")
+    assert "2 certificates issued." in text_of(page)
+    assert "1 already had a valid certificate, so nothing new was made for them." in text_of(page)
