@@ -1,4 +1,4 @@
-"""Issuing certificates (one, or all who await one), numbering them, revoking and reissuing."""
+"""Issuing certificates one at a time (all at once is a job: bulk.py), numbering them, revoking and reissuing."""
 from __future__ import annotations
 
 import logging
