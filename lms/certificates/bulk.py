@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
 OPEN_STATES = ("waiting", "claimed")
 NOBODY_WAITS = "Nobody is waiting for a certificate."
+# A job nobody has started on after this long says that the worker may not be running.
+NO_WORKER_AFTER = timedelta(minutes=1)
 
 
 def worker_name() -> str:
@@ -333,6 +335,12 @@ class Progress:
     @property
     def left(self) -> int:
         return self.counts["waiting"] + self.counts["claimed"]
+
+    @property
+    def waiting_for_a_worker(self) -> bool:
+        """Started a while ago and nobody has taken any of it: the worker is probably not running."""
+        untouched = self.counts["claimed"] == 0 and self.done == 0
+        return self.job.running and untouched and self.job.started_at < utcnow() - NO_WORKER_AFTER
 
     @property
     def percent(self) -> int:

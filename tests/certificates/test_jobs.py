@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,12 @@ def test_the_progress_page_refreshes_without_script_and_the_json_moves(queued_ap
         "state": "running", "total": 3, "done": 0, "left": 3, "issued": 0, "already": 0, "refused": 0,
         "percent": 0, "stopped_reason": "",
     }
+    assert "Nothing has started yet" not in text_of(page)
+    # A minute later, still untouched: no worker runs, and the page says whom to tell.
+    job.started_at = utcnow() - timedelta(minutes=2)
+    db.session.commit()
+    assert "Nothing has started yet. The part of the server that makes certificates may not be running" in text_of(
+        admin.get(f"/admin/academies/{academy.id}/certificates/jobs/{job.id}"))
     listed = admin.get(f"/admin/academies/{academy.id}/certificates")
     assert "Certificates are being issued now. See how far it has got" in text_of(listed)
 
