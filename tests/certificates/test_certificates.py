@@ -541,6 +541,7 @@ def test_doctor_reports_each_part(app, runner, monkeypatch):
     assert lines[2].split() == ["OK", "fonts:", "found", "for", "latin,", "greek,", "cyrillic,", "arabic,", "hebrew,",
                                 "chinese"]
     assert re.match(r"OK +mail: MAIL_SERVER is not set", lines[3])
+    assert re.match(r"OK +queue: tasks run where they are queued \(LMS_QUEUE_URL=immediate\)", lines[4])
 
     monkeypatch.setenv(pdf.EXECUTABLE_ENV, "/nonexistent")
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")

@@ -48,6 +48,8 @@ def test_by_default_tasks_wait_in_a_sqlite_file_in_the_instance_folder(database_
 
         send_due_mail()  # queued, not run: no worker here
         assert huey.pending_count() == 1
+        doctor = app.test_cli_runner().invoke(args=["lms", "doctor"])
+        assert f"queue: SqliteHuey at {tmp_path / 'instance' / 'lms-queue.db'}, 1 task(s) waiting" in doctor.output
         db.engine.dispose()
 
 
