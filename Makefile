@@ -14,6 +14,10 @@ run: $(VENV)/.installed
 	$(BIN)/flask lms demo
 	@echo
 	@echo "Open http://$(HOST):$(PORT)/ and sign in with one of the demo logins above."
+	@# The queue's worker beside the web server (certificates in bulk, due mail every minute), stopped with it.
+	@# Mail it sends links to this server unless LMS_BASE_URL says otherwise.
+	@LMS_BASE_URL="$${LMS_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/flask lms worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev
@@ -64,7 +68,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # make bench: the progress view and a 10,000-row attendance import in-process (bench/bench_progress.py,
-# bench/bench_attendance.py), then the LMS under load against a
+# bench/bench_attendance.py), 2,000 certificates through a real worker (bench/bench_certificates.py), then the LMS under load against a
 # one-route Flask app (bench/load.py); needs wrk, installed here
 # with apt-get when missing (as root or with sudo -n), otherwise the command to run is printed.
 .PHONY: bench
@@ -77,4 +81,5 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_progress.py
 	$(BIN)/python bench/bench_attendance.py
 	$(BIN)/python bench/bench_reading_pack.py
+	$(BIN)/python bench/bench_certificates.py
 	$(BIN)/python bench/load.py

@@ -414,7 +414,7 @@ def certificate_html(app, seeded: Seeded, base_url: str) -> tuple[str, str]:
             if seeded.certificate_id is not None:
                 certificate = db.session.get(Certificate, seeded.certificate_id)
                 academy = db.session.get(Academy, certificate.academy_id)
-                html = rendering.certificate_html(certificate, academy.signatory_list, academy.home_timezone)
+                html = rendering.certificates_html([certificate], academy.signatory_list, academy.home_timezone)
                 db.session.remove()
                 return html, "the app's certificate (lms.certificates.rendering.certificate_html)"
         except ImportError:

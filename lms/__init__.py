@@ -38,6 +38,7 @@ class LMS:
         from lms.cli import lms_cli
         from lms.core.templating import register_template_helpers
         from lms.core.web import IdConverter
+        from lms.jobs.queue import init_queue
         from lms.readings.outline import AcademyOutlines
         from lms.schema import skip_plugin_tables
 
@@ -61,6 +62,7 @@ class LMS:
         app.extensions["lms"] = self
         app.extensions["lms_identity"] = identity
         app.extensions["lms_outlines"] = AcademyOutlines()
+        init_queue(app)
 
 
 def _refuse_misconfiguration(app: Flask, identity: Callable | None) -> None:

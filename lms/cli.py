@@ -6,23 +6,27 @@ from lms.accounts.cli import create_admin
 from lms.attendance.cli import import_attendance
 from lms.certificates.cli import issue_certificates
 from lms.demo.cli import load_demo
+from lms.jobs.cli import worker
 from lms.notifications.cli import send_due_mail
 from lms.paper.cli import reading_pack
 from lms.schema import db_cli
 
 lms_cli = AppGroup("lms", help="Learning Academy commands.")
-for command in (create_admin, load_demo, import_attendance, send_due_mail, issue_certificates, reading_pack, db_cli):
+for command in (
+    create_admin, load_demo, import_attendance, send_due_mail, issue_certificates, reading_pack, worker, db_cli,
+):
     lms_cli.add_command(command)
 
 
 @lms_cli.command("doctor")
 def doctor():
-    """Check the database, the PDF renderer, its fonts and mail; exit 1 if the database is not usable."""
+    """Check the database, the PDF renderer, its fonts, mail and the queue; exit 1 if the database is not usable."""
     checks = [
         ("database", _check_database, True),
         ("renderer", _check_renderer, False),
         ("fonts", _check_fonts, False),
         ("mail", _check_mail, False),
+        ("queue", _check_queue, False),
     ]
     essential_failed = False
     for name, check, essential in checks:
@@ -108,6 +112,21 @@ def _check_mail() -> tuple[bool, str]:
     except (OSError, smtplib.SMTPException) as error:
         return False, f"cannot talk to the SMTP server at {where} ({_first_line(error)})"
     return True, f"the SMTP server at {where} answers"
+
+
+def _check_queue() -> tuple[bool, str]:
+    from lms.jobs.queue import current_huey
+
+    huey = current_huey()
+    if huey.immediate:
+        return True, "tasks run where they are queued (LMS_QUEUE_URL=immediate), no worker is needed"
+    where = getattr(huey.storage, "filename", None) or "Redis"
+    try:
+        waiting = huey.pending_count()
+    except Exception as error:  # Redis refusing, a file that cannot be opened: the message says which
+        return False, f"cannot be read ({where}: {_first_line(error)})"
+    return True, (f"{type(huey).__name__} at {where}, {waiting} task(s) waiting; `flask lms worker` runs them "
+                  "(many waiting for long: no worker is running)")
 
 
 def _first_line(error: Exception) -> str:

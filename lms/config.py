@@ -6,6 +6,7 @@ environment when it is created, never when this module is imported.
 """
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,7 +51,14 @@ DEFAULTS = {
     # Requests for a password-reset link: per address and email, and per address.
     "LMS_RESET_RATE_LIMIT": "5 per hour",
     "LMS_RESET_IP_RATE_LIMIT": "30 per hour",
-    # A certificate render that takes longer is stopped (and its process killed).
+    # Where background work waits for the worker (lms/jobs/queue.py): empty for a SQLite file in the instance
+    # folder; redis://host:6379/0 for several machines; "immediate" runs each task where it is queued.
+    "LMS_QUEUE_URL": "",
+    "LMS_QUEUE_NAME": "lms",
+    # Certificates rendered by one wkhtmltopdf run, and how many such batches of one job run at once.
+    "LMS_CERTIFICATE_BATCH": 50,
+    "LMS_CERTIFICATE_PARALLEL": os.cpu_count() or 1,
+    # A certificate render (one batch) that takes longer is stopped (and its process killed).
     "LMS_PDF_TIMEOUT": 30.0,
     # The largest scan of a paper reflection kept (PDF, PNG or JPEG); larger ones are refused.
     "LMS_SCAN_MAX_BYTES": 4 * 1024 * 1024,
@@ -93,6 +101,10 @@ ENVIRONMENT = {
     "LMS_RESET_IP_RATE_LIMIT": str,
     "LMS_PDF_TIMEOUT": float,
     "LMS_SCAN_MAX_BYTES": int,
+    "LMS_QUEUE_URL": str,
+    "LMS_QUEUE_NAME": str,
+    "LMS_CERTIFICATE_BATCH": int,
+    "LMS_CERTIFICATE_PARALLEL": int,
     "LMS_TRUSTED_PROXIES": int,
     "LMS_PRIVACY_CONTACT": str,
     "SESSION_COOKIE_SECURE": _flag,
@@ -172,6 +184,8 @@ class TestingConfig(Config):
     LMS_LOGIN_ACCOUNT_RATE_LIMIT = "100000 per minute"
     LMS_RESET_RATE_LIMIT = "100000 per minute"
     LMS_RESET_IP_RATE_LIMIT = "100000 per minute"
+    # Tasks run where they are queued (Huey's immediate mode); the tests of the worker itself start a real one.
+    LMS_QUEUE_URL = "immediate"
 
 
 PROFILES = {

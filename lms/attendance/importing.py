@@ -522,11 +522,7 @@ def stage(live_session: LiveSession, data: bytes, file_timezone: str, filename: 
           now: datetime) -> AttendanceImport:
     """Keep a readable report until the admin saves its preview (at most a day). Raises AttendanceFileError."""
     preview = preview_import(live_session, data, file_timezone)
-    db.session.execute(
-        delete(AttendanceImport).where(
-            AttendanceImport.state == "previewed", AttendanceImport.imported_at < now - PREVIEW_KEPT_FOR
-        )
-    )
+    forget_old_previews(now)
     batch = AttendanceImport(
         live_session_id=live_session.id, state="previewed", file_sha256=preview.file_sha256,
         file_timezone=file_timezone, file_data=data, platform=preview.platform, filename=filename[:255],
@@ -535,6 +531,19 @@ def stage(live_session: LiveSession, data: bytes, file_timezone: str, filename: 
     db.session.add(batch)
     db.session.flush()
     return batch
+
+
+def forget_old_previews(now: datetime) -> int:
+    """Delete the reports whose preview was not saved within PREVIEW_KEPT_FOR, file and all; how many.
+
+    Done at each new upload, and every hour by the worker (attendance/tasks.py), so that a report nobody
+    comes back to is not kept longer than a day either.
+    """
+    return db.session.execute(
+        delete(AttendanceImport).where(
+            AttendanceImport.state == "previewed", AttendanceImport.imported_at < now - PREVIEW_KEPT_FOR
+        )
+    ).rowcount
 
 
 def staged_preview(batch: AttendanceImport, file_timezone: str | None = None) -> ImportPreview:

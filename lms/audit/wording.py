@@ -32,6 +32,7 @@ ACTIONS = {
     "attendance.record": "Recorded attendance",
     "attendance.import": "Imported attendance from a report",
     "certificate.issue": "Issued a certificate",
+    "certificate.issue_all": "Started issuing certificates to everyone eligible",
     "certificate.reissue": "Reissued a certificate with a corrected name",
     "certificate.revoke": "Revoked a certificate",
     "certificate.exception_grant": "Granted an exception to the certificate rule",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +22,9 @@ from lms.readings.models import Reading, ReadingProgress
 from lms.reflections.models import Reflection
 
 log = logging.getLogger(__name__)
+
+# Whose rows a query reads: one learner (an id), some (a batch of ids), or everyone (None).
+Selection = int | Collection[int] | None
 
 MAX_REASON_CHARACTERS = 2000
 
@@ -165,24 +169,24 @@ def _checklist(
     return requirements
 
 
-def _learners(academy: Academy, user_id: int | None) -> list[tuple[int, str, str]]:
+def _learners(academy: Academy, user_id: Selection) -> list[tuple[int, str, str]]:
     query = (
         # "" for a learner on paper, who has no email.
         select(User.id, User.full_name, func.coalesce(User.email, ""))
         .join(Enrolment, Enrolment.user_id == User.id)
         .where(Enrolment.academy_id == academy.id, Enrolment.role == "learner")
     )
-    if user_id is not None:
-        query = query.where(User.id == user_id)
-    return db.session.execute(query).all()
+    return db.session.execute(query.where(*_only(User.id, user_id))).all()
 
 
-def _only(column, user_id: int | None) -> list:
-    """The condition that narrows a query to one learner's rows, or none for everyone's."""
-    return [column == user_id] if user_id is not None else []
+def _only(column, user_id: Selection) -> list:
+    """The condition that narrows a query to one learner's (or some learners') rows, or none for everyone's."""
+    if user_id is None:
+        return []
+    return [column == user_id] if isinstance(user_id, int) else [column.in_(list(user_id))]
 
 
-def _attendance(academy: Academy, user_id: int | None) -> dict[tuple[int, int], str]:
+def _attendance(academy: Academy, user_id: Selection) -> dict[tuple[int, int], str]:
     """(live session id, learner id) -> attendance status."""
     return {
         (session_id, learner_id): status
@@ -194,7 +198,7 @@ def _attendance(academy: Academy, user_id: int | None) -> dict[tuple[int, int], 
     }
 
 
-def _finished(academy: Academy, user_id: int | None) -> set[tuple[int, int]]:
+def _finished(academy: Academy, user_id: Selection) -> set[tuple[int, int]]:
     """(learner id, reading id) of every reading finished."""
     return {
         (learner_id, reading_id)
@@ -210,7 +214,7 @@ def _finished(academy: Academy, user_id: int | None) -> set[tuple[int, int]]:
     }
 
 
-def _reflections(academy: Academy, user_id: int | None) -> dict[tuple[int, int], str]:
+def _reflections(academy: Academy, user_id: Selection) -> dict[tuple[int, int], str]:
     """(learner id, reading id) -> reflection status."""
     return {
         (learner_id, reading_id): status
@@ -222,7 +226,7 @@ def _reflections(academy: Academy, user_id: int | None) -> dict[tuple[int, int],
     }
 
 
-def _exceptions(academy: Academy, user_id: int | None) -> dict[int, EligibilityException]:
+def _exceptions(academy: Academy, user_id: Selection) -> dict[int, EligibilityException]:
     return {
         exception.user_id: exception
         for exception in db.session.scalars(
@@ -233,7 +237,7 @@ def _exceptions(academy: Academy, user_id: int | None) -> dict[int, EligibilityE
     }
 
 
-def _certificates(academy: Academy, user_id: int | None) -> dict[int, list[Certificate]]:
+def _certificates(academy: Academy, user_id: Selection) -> dict[int, list[Certificate]]:
     """Learner id -> their certificates in this academy, newest first."""
     certificates: dict[int, list[Certificate]] = {}
     for certificate in db.session.scalars(
@@ -247,7 +251,7 @@ def _certificates(academy: Academy, user_id: int | None) -> dict[int, list[Certi
     return certificates
 
 
-def _load(academy: Academy, user_id: int | None) -> list[Eligibility]:
+def _load(academy: Academy, user_id: Selection) -> list[Eligibility]:
     """Everyone's (or one learner's) checklist, in the same eight queries whatever the numbers."""
     learners = _learners(academy, user_id)
     sessions = list(
@@ -287,6 +291,11 @@ def _load(academy: Academy, user_id: int | None) -> list[Eligibility]:
 def academy_eligibility(academy: Academy) -> list[Eligibility]:
     """Every learner of the academy with their checklist, exception and certificates, by name."""
     return _load(academy, None)
+
+
+def learners_eligibility(academy: Academy, user_ids: Collection[int]) -> dict[int, Eligibility]:
+    """Some learners' checklists by user id (a batch of a certificate job), in the same eight queries."""
+    return {item.user_id: item for item in _load(academy, user_ids)}
 
 
 def learner_eligibility(academy: Academy, user_id: int) -> Eligibility | None:

@@ -1,10 +1,7 @@
-"""Issuing certificates (one, or all who await one), numbering them, revoking and reissuing."""
+"""Issuing certificates one at a time (all at once is a job: bulk.py), numbering them, revoking and reissuing."""
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,10 +11,10 @@ from lms.academies.models import Academy
 from lms.accounts.models import User
 from lms.audit import services as audit
 from lms.certificates.eligibility import Eligibility, academy_eligibility, learner_eligibility, session_date
-from lms.certificates.models import Certificate
-from lms.certificates.rendering import RendererUnavailable, check_name, printed_dates, render_certificate
+from lms.certificates.models import Certificate, CertificateJob
+from lms.certificates.rendering import check_name, printed_dates, render_certificate
 from lms.certificates.storage import fingerprint
-from lms.certificates.verification import new_code, verification_url
+from lms.certificates.verification import new_code
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 from lms.core.types import utcnow
@@ -30,24 +27,36 @@ MAX_REASON_CHARACTERS = 2000
 NUMBER_ATTEMPTS = 3
 
 
-@dataclass
-class IssueResult:
-    issued: list[Certificate] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)  # names of people who already had a valid certificate
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (name, why nothing was issued)
-    stopped: str = ""  # set when the renderer failed and the rest were not tried
-    left: int = 0  # not tried because the time allowed ran out
-
-
 def _who(by: User | None) -> str:
     return by.email if by is not None else "the command line"
 
 
-def _next_number(academy_id: int) -> str:
-    prefix = f"{NUMBER_PREFIX}-{academy_id}-"
+def number_prefix(academy_id: int) -> str:
+    return f"{NUMBER_PREFIX}-{academy_id}-"
+
+
+def format_number(academy_id: int, value: int) -> str:
+    return f"{number_prefix(academy_id)}{value:04d}"
+
+
+def highest_number(academy_id: int) -> int:
+    """The highest certificate number issued in the academy (0 for none)."""
+    prefix = number_prefix(academy_id)
     numbers = db.session.scalars(select(Certificate.number).where(Certificate.number.startswith(prefix)))
-    highest = max((int(number[len(prefix):]) for number in numbers if number[len(prefix):].isdigit()), default=0)
-    return f"{prefix}{highest + 1:04d}"
+    return max((int(number[len(prefix):]) for number in numbers if number[len(prefix):].isdigit()), default=0)
+
+
+def next_number_value(academy_id: int) -> int:
+    """The next free certificate number of the academy, past any a running certificate job has handed out."""
+    highest = highest_number(academy_id)
+    reserved = db.session.scalar(
+        select(CertificateJob.next_number).where(CertificateJob.academy_id == academy_id, CertificateJob.state == "running")
+    )
+    return max(highest + 1, reserved or 0)
+
+
+def _next_number(academy_id: int) -> str:
+    return format_number(academy_id, next_number_value(academy_id))
 
 
 def _check_reason(raw: str) -> str:
@@ -129,7 +138,8 @@ def _retire(old_id: int, replacement: Certificate) -> bool:
 
 # --- issuing ---------------------------------------------------------------------------------
 
-def _require_eligible(academy: Academy, user: User, eligibility: Eligibility | None) -> Eligibility:
+def require_eligible(academy: Academy, user: User, eligibility: Eligibility | None) -> Eligibility:
+    """The learner's eligibility, or DomainError saying why no certificate can be issued to them now."""
     if not academy.live_sessions:
         raise DomainError("The academy has no live sessions yet, so there is nothing to certify.")
     eligibility = eligibility or learner_eligibility(academy, user.id)
@@ -161,12 +171,22 @@ def issue(academy: Academy, user: User, by: User | None, *, eligibility: Eligibi
     Refuses (DomainError) when the learner is not eligible; RendererUnavailable or NotPrintable when the PDF
     cannot be made properly. Either way nothing is saved.
     """
-    eligibility = _require_eligible(academy, user, eligibility)
+    eligibility = require_eligible(academy, user, eligibility)
     existing = _valid_certificate(academy.id, user.id)
     if existing is not None:
         return existing, False
+    certificate = new_certificate(academy, user, eligibility, by)
+    saved = _save_new(certificate, academy.signatory_list, academy.home_timezone, by)
+    if saved is None:
+        return _valid_certificate(academy.id, user.id), False
+    log.info("certificate %s issued to user %s in academy %s by %s", saved.number, user.id, academy.id, _who(by))
+    return saved, True
+
+
+def new_certificate(academy: Academy, user: User, eligibility: Eligibility, by: User | None) -> Certificate:
+    """A certificate freezing what it says now (not yet numbered, rendered or saved)."""
     attended, excused = printed_dates(eligibility)
-    certificate = Certificate(
+    return Certificate(
         academy_id=academy.id,
         user_id=user.id,
         verification_code=new_code(),
@@ -180,59 +200,11 @@ def issue(academy: Academy, user: User, by: User | None, *, eligibility: Eligibi
         status="valid",
         status_reason="",
     )
-    saved = _save_new(certificate, academy.signatory_list, academy.home_timezone, by)
-    if saved is None:
-        return _valid_certificate(academy.id, user.id), False
-    log.info("certificate %s issued to user %s in academy %s by %s", saved.number, user.id, academy.id, _who(by))
-    return saved, True
 
 
 def to_issue(academy: Academy) -> list[Eligibility]:
     """The learners who would get a certificate from "issue to all": eligible, none yet, none revoked."""
     return [item for item in academy_eligibility(academy) if item.awaits_certificate]
-
-
-def issue_all(
-    academy: Academy,
-    by: User | None,
-    people: Iterable[Eligibility] | None = None,
-    *,
-    seconds: float | None = None,
-) -> IssueResult:
-    """Issue to everyone in `people` (default: to_issue(academy)).
-
-    One person's unprintable name does not stop the rest; a renderer failure does, since every further
-    try would fail the same way. With `seconds`, stop starting new certificates after that long (a web
-    request must answer before the server gives up on it) and count those left for the next press.
-    """
-    verification_url(new_code())  # refuses at once, not once per person, when no address can be printed
-    result = IssueResult()
-    deadline = time.monotonic() + seconds if seconds is not None else None
-    remaining = iter(to_issue(academy) if people is None else people)
-    for item in remaining:
-        if deadline is not None and time.monotonic() > deadline:
-            result.left = 1 + sum(1 for _ in remaining)
-            break
-        user = db.session.get(User, item.user_id)
-        # A refusal rolls back, so nothing of this person's is committed with the next certificate.
-        try:
-            certificate, created = issue(academy, user, by, eligibility=item)
-        except RendererUnavailable as error:
-            db.session.rollback()
-            result.stopped = error.message
-            break
-        except DomainError as error:
-            db.session.rollback()
-            result.problems.append((item.name, error.message))
-            continue
-        if created:
-            # Saved one by one: a long run (or `flask lms issue-certificates`, which relies on it) keeps what it made.
-            db.session.commit()
-            result.issued.append(certificate)
-        else:
-            result.already.append(item.name)
-    log.info("%d certificates issued in academy %s by %s", len(result.issued), academy.id, _who(by))
-    return result
 
 
 # --- revoking and reissuing ------------------------------------------------------------------

@@ -78,3 +78,69 @@ class Certificate(db.Model):
     def grouped_code(self) -> str:
         code = self.verification_code
         return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+JOB_STATES = ("running", "finished", "stopped")
+JOB_ITEM_STATES = ("waiting", "claimed", "issued", "already", "refused")
+
+
+class CertificateJob(db.Model):
+    """One "issue to all eligible" run, done by the worker in batches; its items are its log."""
+
+    __tablename__ = "lms_certificate_jobs"
+    __table_args__ = (
+        CheckConstraint(one_of("state", JOB_STATES), name="state"),
+        # One running job per academy: two clicks, or two admins, start one job.
+        Index(
+            "uq_lms_certificate_jobs_one_running",
+            "academy_id",
+            unique=True,
+            sqlite_where=text("state = 'running'"),
+            postgresql_where=text("state = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    academy_id: Mapped[int] = mapped_column(ForeignKey("lms_academies.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="running")
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_users.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The site's address printed on each certificate: LMS_BASE_URL, or the address the click came to.
+    base_url: Mapped[str] = mapped_column(String(500), default="")
+    # The next certificate number to hand out; a batch takes its numbers from here when it is claimed.
+    next_number: Mapped[int] = mapped_column(default=1)
+    total: Mapped[int] = mapped_column(default=0)
+    # Why the job stopped before the end (the renderer failed), in words for the admin.
+    stopped_reason: Mapped[str] = mapped_column(Text, default="")
+
+    academy: Mapped[Academy] = relationship()  # noqa: F821
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+class CertificateJobItem(db.Model):
+    """One learner in a job: waiting, claimed by a worker, then issued, already had one, or refused (why)."""
+
+    __tablename__ = "lms_certificate_job_items"
+    __table_args__ = (
+        CheckConstraint(one_of("state", JOB_ITEM_STATES), name="state"),
+        UniqueConstraint("job_id", "user_id", name="uq_lms_certificate_job_items_job_user"),
+        Index("ix_lms_certificate_job_items_job_state", "job_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("lms_certificate_jobs.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_users.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="waiting")
+    # Which worker process took it ("host:pid"), and when: a dead or silent worker's items are given back.
+    claimed_by: Mapped[str] = mapped_column(String(120), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    number: Mapped[str] = mapped_column(String(40), default="")
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("lms_certificates.id", ondelete="SET NULL"))
+    message: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()  # noqa: F821

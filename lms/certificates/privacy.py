@@ -33,4 +33,29 @@ TABLES = (
         not_personal=("id", "academy_id"),
         who_sees="Administrators.",
     ),
+    TableDeclaration(
+        table="lms_certificate_jobs",
+        about="Runs of issuing certificates to everyone eligible at once",
+        personal=(
+            P("started_by_id", "who started it", "to know who did what"),
+            P("started_at", "when it started", "to know who did what"),
+        ),
+        not_personal=("id", "academy_id", "state", "finished_at", "base_url", "next_number", "total",
+                      "stopped_reason"),
+        who_sees="Administrators.",
+    ),
+    TableDeclaration(
+        table="lms_certificate_job_items",
+        about="What such a run did for each learner",
+        personal=(
+            P("user_id", "whom it was for", "to issue each learner's certificate once, and say what was done"),
+            P("message", "why no certificate was issued, if none was (it can quote your name)",
+              "so that the organisers can put it right"),
+            P("number", "the number of the certificate issued", "to say what was done"),
+            P("certificate_id", "the certificate issued", "to say what was done"),
+            P("finished_at", "when it was done", "to say what was done"),
+        ),
+        not_personal=("id", "job_id", "state", "claimed_by", "claimed_at"),
+        who_sees="Administrators.",
+    ),
 )

@@ -1,5 +1,8 @@
-"""Making a certificate's PDF: the text it prints (name, dates), its QR code, its HTML, the checked render."""
+"""Making certificates' PDFs: the text they print (name, dates), the QR code, the HTML, the checked render
+(one certificate, or many in one wkhtmltopdf run split into one PDF each)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import segno
 from flask import current_app, render_template
@@ -60,39 +63,87 @@ def qr_data_uri(text: str) -> str:
     return segno.make(text, error="m").png_data_uri(scale=6, border=0, dark="#1d2b4a")
 
 
-def certificate_html(certificate: Certificate, signatories: list[tuple[str, str]], home_timezone: str) -> str:
-    url = verification_url(certificate.verification_code)
-    return render_template(
-        "lms/certificates/certificate.html",
-        certificate=certificate,
-        signatories=signatories,
-        issued_on=format_local(certificate.issued_at, home_timezone, "day"),
-        verify_url=url,
-        qr=qr_data_uri(url),
+@dataclass
+class Page:
+    """One certificate's page of the document, with what the template prints beside its frozen facts."""
+
+    certificate: Certificate
+    issued_on: str
+    verify_url: str
+    qr: str
+
+
+def certificates_html(certificates: list[Certificate], signatories: list[tuple[str, str]], home_timezone: str) -> str:
+    """One HTML document with one A4 page per certificate."""
+    pages = []
+    for certificate in certificates:
+        url = verification_url(certificate.verification_code)
+        issued_on = format_local(certificate.issued_at, home_timezone, "day")
+        pages.append(Page(certificate, issued_on, url, qr_data_uri(url)))
+    return render_template("lms/certificates/certificate.html", pages=pages, signatories=signatories)
+
+
+def _printed_texts(certificate: Certificate) -> tuple[str, ...]:
+    # Every value typed by a person, and what identifies the certificate.
+    return (certificate.name_as_printed, certificate.academy_title, certificate.organiser, certificate.number,
+            certificate.grouped_code)
+
+
+def _unavailable(error: pdf_renderer.RendererError) -> RendererUnavailable:
+    return RendererUnavailable(
+        "The certificate PDF could not be made on this server just now, so nothing was issued. Please tell "
+        f"whoever runs the server (for them: {error}; the README's doctor command checks it)."
     )
 
 
 def render_certificate(certificate: Certificate, signatories: list[tuple[str, str]], home_timezone: str) -> bytes:
     """The certificate's PDF, checked: every value typed by a person must be readable in it."""
-    html = certificate_html(certificate, signatories, home_timezone)
+    html = certificates_html([certificate], signatories, home_timezone)
     try:
         document = pdf_renderer.render_pdf(html, timeout=current_app.config["LMS_PDF_TIMEOUT"])
-        missing = pdf_renderer.verify_text_present(
-            document,
-            certificate.name_as_printed,
-            certificate.academy_title,
-            certificate.organiser,
-            certificate.number,
-            certificate.grouped_code,
-        )
+        missing = pdf_renderer.verify_text_present(document, *_printed_texts(certificate))
     except pdf_renderer.RendererError as error:
-        raise RendererUnavailable(
-            "The certificate PDF could not be made on this server just now, so nothing was issued. Please tell "
-            f"whoever runs the server (for them: {error}; the README's doctor command checks it)."
-        ) from error
+        raise _unavailable(error) from error
     if missing:
         raise _not_printable(certificate, missing)
     return document
+
+
+def render_certificates(
+    certificates: list[Certificate], signatories: list[tuple[str, str]], home_timezone: str
+) -> list[bytes | NotPrintable]:
+    """Each certificate's checked PDF (or why it cannot be printed), from one wkhtmltopdf run for them all.
+
+    Each page is checked with the text of that page alone, so one name the fonts cannot show refuses only
+    its own certificate. A certificate that did not come out as exactly its own page (a page count that
+    does not match, or a page without its number) is rendered again on its own. RendererUnavailable when
+    the renderer fails: then none of them can be made.
+    """
+    html = certificates_html(certificates, signatories, home_timezone)
+    try:
+        document = pdf_renderer.render_pdf(html, timeout=current_app.config["LMS_PDF_TIMEOUT"])
+        texts = pdf_renderer.page_texts(document)
+        in_order = len(texts) == len(certificates) and all(
+            not pdf_renderer.missing_texts(text, certificate.number)
+            for text, certificate in zip(texts, certificates, strict=True)
+        )
+        files = pdf_renderer.split_pages(document) if in_order else []
+    except pdf_renderer.RendererError as error:
+        raise _unavailable(error) from error
+    if not in_order or len(files) != len(certificates):
+        return [_render_alone(certificate, signatories, home_timezone) for certificate in certificates]
+    results: list[bytes | NotPrintable] = []
+    for certificate, text, single in zip(certificates, texts, files, strict=True):
+        missing = pdf_renderer.missing_texts(text, *_printed_texts(certificate))
+        results.append(_not_printable(certificate, missing) if missing else single)
+    return results
+
+
+def _render_alone(certificate: Certificate, signatories: list[tuple[str, str]], home_timezone: str) -> bytes | NotPrintable:
+    try:
+        return render_certificate(certificate, signatories, home_timezone)
+    except NotPrintable as refusal:
+        return refusal
 
 
 def _not_printable(certificate: Certificate, missing: list[str]) -> NotPrintable:

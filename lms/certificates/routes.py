@@ -3,7 +3,20 @@ public verification."""
 from dataclasses import dataclass
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
@@ -11,19 +24,14 @@ from lms.academies.access import units_and_groups
 from lms.academies.models import Academy
 from lms.accounts.identity import admin_required, current_person, login_required
 from lms.accounts.models import User
-from lms.certificates import eligibility, issuing, storage, verification
-from lms.certificates.models import Certificate
+from lms.certificates import bulk, eligibility, issuing, storage, tasks, verification
+from lms.certificates.models import Certificate, CertificateJob
 from lms.core.dates import format_local
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db, limiter
 from lms.core.forms import EmptyForm
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
-
-# Stop starting new certificates after this long in one request (about 0.35 s each), so the page answers
-# well before a server's worker timeout (gunicorn's is 30 s); pressing the button again carries on.
-ISSUE_SECONDS_PER_REQUEST = 20
-
 
 class ReasonForm(FlaskForm):
     # Emptiness is checked by the service, which words the message; the form carries the CSRF token.
@@ -67,6 +75,7 @@ def _page(academy: Academy, problem: RowProblem | None = None, status: int = 200
             ready=ready,
             valid_count=sum(1 for row in rows if row.valid_certificate is not None),
             groups=units_and_groups(academy.id),
+            job=bulk.running_job(academy.id),
             problem=problem,
         ),
         status,
@@ -79,22 +88,6 @@ def certificates_page(academy_id):
     return _page(db.get_or_404(Academy, academy_id))
 
 
-def _report(result: issuing.IssueResult) -> None:
-    if result.issued:
-        count = len(result.issued)
-        flash(f"{count} certificate{'s' if count != 1 else ''} issued.", "success")
-    if result.already:
-        flash(f"Already had a valid certificate, so nothing new was made: {', '.join(result.already)}.", "info")
-    for name, message in result.problems:
-        flash(f"{name}: {message}", "error")
-    if result.stopped:
-        flash(result.stopped, "error")
-    if result.left:
-        flash(f"{result.left} more to issue: press “Issue to all eligible” again to carry on.", "info")
-    if not (result.issued or result.already or result.problems or result.stopped or result.left):
-        flash("Nobody is waiting for a certificate.", "info")
-
-
 @bp.route("/admin/academies/<lms_id:academy_id>/certificates/issue", methods=["POST"])
 @admin_required
 def issue_all(academy_id):
@@ -102,13 +95,39 @@ def issue_all(academy_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        result = issuing.issue_all(academy, current_person, seconds=ISSUE_SECONDS_PER_REQUEST)
+        job, created = bulk.start(academy, current_person, request.url_root)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(error.message, "info" if error.message == bulk.NOBODY_WAITS else "error")
+        return _back(academy.id)
+    db.session.commit()
+    if created:
+        tasks.queue_job(job.id)
     else:
-        _report(result)
-    return _back(academy.id)
+        flash("Certificates are being issued already: this is how far that has got.", "info")
+    return redirect(url_for("lms.certificates.job", academy_id=academy.id, job_id=job.id))
+
+
+def _job(academy_id: int, job_id: int) -> CertificateJob:
+    job = db.get_or_404(CertificateJob, job_id)
+    if job.academy_id != academy_id:
+        abort(404)
+    return job
+
+
+@bp.route("/admin/academies/<lms_id:academy_id>/certificates/jobs/<lms_id:job_id>", endpoint="job")
+@admin_required
+def job_page(academy_id, job_id):
+    job = _job(academy_id, job_id)
+    return render_template("lms/certificates/job.html", academy=job.academy, progress=bulk.progress(job))
+
+
+@bp.route("/admin/academies/<lms_id:academy_id>/certificates/jobs/<lms_id:job_id>.json", endpoint="job_progress")
+@admin_required
+def job_progress(academy_id, job_id):
+    response = jsonify(bulk.progress(_job(academy_id, job_id), with_refusals=False).as_json())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/admin/academies/<lms_id:academy_id>/certificates/issue/<lms_id:user_id>", methods=["POST"])
@@ -232,12 +251,14 @@ def _pdf_response(document: bytes, filename: str):
 def certificates_zip(academy_id):
     academy = db.get_or_404(Academy, academy_id)
     try:
-        archive = storage.valid_certificates_zip(academy)
+        chunks = storage.valid_certificates_zip(academy)
     except DomainError as error:
         flash(error.message, "error")
         return _back(academy.id)
     name = storage.pdf_filename(f"certificates-{academy.id}", academy.title).removesuffix(".pdf") + ".zip"
-    response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
+    # Streamed as it is made, from the database, in the request's context (its session reads the rows).
+    response = Response(stream_with_context(chunks), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

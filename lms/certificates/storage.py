@@ -1,13 +1,13 @@
-"""The PDFs stored at issue: their fingerprint check, their file names, the ZIP of an academy's, and a group's batch."""
+"""The PDFs stored at issue: their fingerprint check, their file names, the ZIP of an academy's (streamed), and a group's batch."""
 from __future__ import annotations
 
 import hashlib
 import io
 import logging
 import re
-import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 
 from pypdf import PdfWriter
 from sqlalchemy import select
@@ -20,8 +20,8 @@ from lms.core.extensions import db
 
 log = logging.getLogger(__name__)
 
-# Keep the ZIP in memory up to this size, on disk beyond it.
-ZIP_MEMORY_BYTES = 32 * 1024 * 1024
+# Stored PDFs read from the database at once while a ZIP is made (about 70 KB each).
+ROWS_AT_A_TIME = 20
 
 
 class StoredFileError(DomainError):
@@ -58,19 +58,14 @@ def pdf_filename(number: str, name: str) -> str:
     return f"{safe_number}-{slug}.pdf" if slug else f"{safe_number}.pdf"
 
 
-def _write_valid_pdfs(archive: zipfile.ZipFile, academy: Academy) -> int:
-    """Add each valid certificate's checked PDF to `archive`, a few rows at a time; how many were added."""
-    rows = db.session.execute(
+def _valid_rows(academy: Academy):
+    """The academy's valid certificates' (number, name, PDF, SHA-256), a few rows at a time."""
+    return db.session.execute(
         select(Certificate.number, Certificate.name_as_printed, Certificate.pdf, Certificate.pdf_sha256)
         .where(Certificate.academy_id == academy.id, Certificate.status == "valid")
         .order_by(Certificate.number)
-        .execution_options(yield_per=20)
+        .execution_options(yield_per=ROWS_AT_A_TIME)
     )
-    count = 0
-    for number, name, document, sha256 in rows:
-        archive.writestr(pdf_filename(number, name), _check_stored(number, document, sha256))
-        count += 1
-    return count
 
 
 def group_batch_pdf(academy: Academy, group: str) -> bytes:
@@ -99,22 +94,47 @@ def group_batch_pdf(academy: Academy, group: str) -> bytes:
     return out.getvalue()
 
 
-def valid_certificates_zip(academy: Academy):
-    """A ZIP of the academy's valid certificates, one PDF each, in a file rewound to its start.
+class _Sink(io.RawIOBase):
+    """Where the ZIP is written: it keeps only what was written since the last take()."""
 
-    Built before anything is sent, so a stored file that fails its check refuses the whole download
-    instead of breaking it half way. Rows are fetched a few at a time, not all PDFs at once.
+    def __init__(self):
+        self._parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+def valid_certificates_zip(academy: Academy) -> Iterator[bytes]:
+    """A ZIP of the academy's valid certificates, one PDF each, made as it is sent.
+
+    Every stored PDF is checked against its SHA-256 first (read a few at a time), so a file that fails its
+    check refuses the whole download instead of breaking it half way; then the archive is streamed from
+    the database, one PDF at a time, so no more than a few PDFs are ever in memory however many there are.
     """
-    spool = tempfile.SpooledTemporaryFile(max_size=ZIP_MEMORY_BYTES)
-    try:
-        # PDFs are compressed already; storing them keeps the ZIP quick to build.
-        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-            count = _write_valid_pdfs(archive, academy)
-    except BaseException:
-        spool.close()
-        raise
+    count = 0
+    for number, _name, document, sha256 in _valid_rows(academy):
+        _check_stored(number, document, sha256)
+        count += 1
     if count == 0:
-        spool.close()
         raise DomainError("There are no valid certificates to download yet.")
-    spool.seek(0)
-    return spool
+    return _stream(academy)
+
+
+def _stream(academy: Academy) -> Iterator[bytes]:
+    sink = _Sink()
+    # PDFs are compressed already; storing them keeps the ZIP quick to build. The sink cannot seek, so
+    # zipfile writes each entry's sizes after its data.
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
+        for number, name, document, sha256 in _valid_rows(academy):
+            archive.writestr(pdf_filename(number, name), _check_stored(number, document, sha256))
+            yield sink.take()
+    yield sink.take()

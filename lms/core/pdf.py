@@ -1,7 +1,9 @@
-"""HTML to PDF with wkhtmltopdf (through pdfkit), locked down, time-limited and rationed; and reading text back out."""
+"""HTML to PDF with wkhtmltopdf (through pdfkit), locked down, time-limited and rationed; reading text back out,
+and splitting a many-page PDF into one file per page."""
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import re
 import secrets
@@ -15,6 +17,7 @@ import unicodedata
 from contextlib import contextmanager
 
 import pdfkit
+from pypdf import PdfReader, PdfWriter
 
 # Tests and unusual installs point this at another executable; otherwise wkhtmltopdf is looked up on PATH.
 EXECUTABLE_ENV = "LMS_WKHTMLTOPDF"
@@ -145,8 +148,19 @@ def pdf_text(pdf: bytes) -> str:
     return done.stdout.decode("utf-8", "replace")
 
 
+def page_texts(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF, in order (pdftotext ends every page with a form feed)."""
+    pages = pdf_text(pdf).split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
 def verify_text_present(pdf: bytes, *texts: str) -> list[str]:
-    """The texts that do not appear in the PDF (an empty list when all do).
+    """The texts that do not appear in the PDF (an empty list when all do)."""
+    return missing_texts(pdf_text(pdf), *texts)
+
+
+def missing_texts(found: str, *texts: str) -> list[str]:
+    """The texts that do not appear in `found` (text read out of a PDF, or out of one of its pages).
 
     Both sides are NFKC-normalised and stripped of whitespace and invisible format characters, because
     pdftotext gives Arabic in presentation forms (NFKC maps them back to plain letters, and the lam-alef
@@ -154,7 +168,7 @@ def verify_text_present(pdf: bytes, *texts: str) -> list[str]:
     wraps right-to-left runs in bidi embedding controls (U+202B ... U+202C). Poppler returns RTL text in
     logical order; a text with RTL letters is also accepted reversed, for extractors that give visual order.
     """
-    found = _squash(pdf_text(pdf))
+    found = _squash(found)
     missing = []
     for text in texts:
         wanted = _squash(text)
@@ -164,6 +178,27 @@ def verify_text_present(pdf: bytes, *texts: str) -> list[str]:
             continue
         missing.append(text)
     return missing
+
+
+def split_pages(pdf: bytes) -> list[bytes]:
+    """One PDF per page of `pdf`, each holding only what its own page uses.
+
+    wkhtmltopdf embeds one subset of each font for the whole document; a page copied out on its own keeps
+    that shared subset (small: the glyphs of one batch), and objects no page of the new file uses are dropped.
+    """
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        files = []
+        for page in reader.pages:
+            writer = PdfWriter()
+            writer.add_page(page)
+            writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+            out = io.BytesIO()
+            writer.write(out)
+            files.append(out.getvalue())
+    except Exception as error:  # pypdf raises many kinds on a damaged file; all mean the same here
+        raise RendererError(f"the rendered PDF could not be split into pages: {error}") from error
+    return files
 
 
 def _executable() -> str:

@@ -156,6 +156,22 @@ def test_a_preview_is_forgotten_after_a_day(browser, oda, circle):
     assert saved(circle.one) == {}
 
 
+def test_a_preview_nobody_comes_back_to_is_forgotten_by_the_worker(browser, oda, circle):
+    upload(browser, circle.one, RIGHT, file_timezone=OSLO)
+    upload(browser, circle.one, LONDON, file_timezone="Europe/London")
+    db.session.execute(text("UPDATE lms_attendance_imports SET imported_at = :then WHERE filename != :fresh"),
+                       {"then": (utcnow() - timedelta(days=2)).replace(tzinfo=None),
+                        "fresh": "circle-one-zoom-london.csv"})
+    db.session.commit()
+
+    from lms.attendance.tasks import forget_old_previews
+
+    forget_old_previews()  # queued; the suite's queue runs it at once, as the worker does every hour
+
+    db.session.expire_all()
+    assert [batch.filename for batch in db.session.scalars(select(AttendanceImport))] == ["circle-one-zoom-london.csv"]
+
+
 def hidden_sha(response) -> str:
     return re.search(r'<input type="hidden" name="file_sha256" value="([0-9a-f]+)">', html(response)).group(1)
 

@@ -75,6 +75,27 @@ def test_names_in_every_script_can_be_found_in_the_text():
 
 
 @needs_renderer
+def test_a_many_page_render_splits_into_one_file_per_page_each_with_its_own_text():
+    pages = "".join(f'<div style="page-break-after: always">{name}</div>' for name in NAMES[:4]) + "<div>Last</div>"
+    document = render_pdf(page(pages))
+
+    texts = pdf.page_texts(document)
+    files = pdf.split_pages(document)
+
+    assert len(texts) == len(files) == 5
+    for name, text, single in zip([*NAMES[:4], "Last"], texts, files, strict=True):
+        assert pdf.missing_texts(text, name) == []
+        assert pdf.page_texts(single) == [text]  # the file holds exactly its page
+        assert len(single) < len(document)
+    assert pdf.missing_texts(texts[0], NAMES[1]) == [NAMES[1]]
+
+
+def test_a_file_that_is_not_a_pdf_cannot_be_split():
+    with pytest.raises(RendererError, match="could not be split into pages"):
+        pdf.split_pages(b"%PDF-1.4 nothing else")
+
+
+@needs_renderer
 def test_javascript_does_not_run():
     text = pdf_text(render_pdf(page("<p>Before the script</p><script>document.write('JS RAN')</script>")))
 

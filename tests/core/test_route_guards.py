@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from lms.attendance.models import AttendanceImport
-from lms.certificates.models import Certificate
+from lms.certificates.models import Certificate, CertificateJob
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
@@ -130,6 +130,9 @@ ROUTES = {
     "lms.paper.transcribe": Route("POST", "/facilitate/academies/{academy}/transcriptions", FACILITATORS, {}),
     "lms.paper.scan": Route("GET", "/facilitate/transcriptions/{transcription}/scan", FACILITATORS),
     "lms.paper.feedback_pdf": Route("GET", "/facilitate/reflections/{reflection}/feedback.pdf", FACILITATORS),
+    "lms.certificates.job": Route("GET", "/admin/academies/{academy}/certificates/jobs/{certificate_job}", ADMIN_ONLY),
+    "lms.certificates.job_progress": Route(
+        "GET", "/admin/academies/{academy}/certificates/jobs/{certificate_job}.json", ADMIN_ONLY),
 }
 
 
@@ -171,6 +174,8 @@ def _academy_objects(title, learner, facilitator):
     transcription = Transcription(reflection_id=reflection.id, reflection_version=1, transcribed_by_id=facilitator.id,
                                   scan=scan, scan_type="image/png", scan_sha256=hashlib.sha256(scan).hexdigest())
     db.session.add(transcription)
+    job = CertificateJob(academy_id=academy.id, state="finished", total=0)  # an "issue to all" that is done
+    db.session.add(job)
     db.session.commit()
     return {
         "transcription": transcription.id,
@@ -178,7 +183,7 @@ def _academy_objects(title, learner, facilitator):
         "session": academy.live_sessions[0].id, "spare_session": extra.live_sessions[1].id,
         "reflection": reflection.id, "certificate": certificate.id,
         "certificate_code": certificate.verification_code, "learner": learner.id, "mail": mail.id,
-        "attendance_import": attendance_import.id,
+        "attendance_import": attendance_import.id, "certificate_job": job.id,
     }
 
 

@@ -137,6 +137,7 @@ class Server:
     process: subprocess.Popen
     log_path: Path
     env: dict = field(repr=False, default_factory=dict)
+    worker: subprocess.Popen | None = None
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -148,6 +149,13 @@ class Server:
             return "(no server log)"
 
     def stop(self) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGINT)  # Huey's consumer: stop after the task in hand
+            try:
+                self.worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+                self.worker.wait(timeout=5)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of the workers
             try:
@@ -167,7 +175,8 @@ def flask(env: dict, *args: str, log) -> None:
 
 
 def start_server(work_dir: Path, smtp_port: int, log_path: Path) -> Server:
-    """Migrate a fresh database, create the admin, and start gunicorn with two workers on a free port."""
+    """Migrate a fresh database, create the admin, and start gunicorn with two workers on a free port, and the
+    LMS's queue worker (`flask lms worker`) beside it, as in production."""
     test_database = os.environ.get("TEST_DATABASE_URL")
     database = test_database or f"sqlite:///{work_dir / 'e2e.db'}"
     if test_database:
@@ -181,6 +190,7 @@ def start_server(work_dir: Path, smtp_port: int, log_path: Path) -> Server:
         "MAIL_PORT": str(smtp_port),
         "MAIL_DEFAULT_SENDER": "Learning Academy <academy@example.org>",
         "PYTHONUNBUFFERED": "1",
+        "LMS_QUEUE_URL": f"sqlite:///{work_dir / 'queue.db'}",
     }
     port = free_port()
     log = log_path.open("w")
@@ -193,9 +203,13 @@ def start_server(work_dir: Path, smtp_port: int, log_path: Path) -> Server:
              "--graceful-timeout", "10", "wsgi:app"],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
+        worker = subprocess.Popen(
+            [str(VENV_BIN / "flask"), "--app", "wsgi", "lms", "worker", "--workers", "2"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
     finally:
         log.close()
-    server = Server(f"http://127.0.0.1:{port}", process, log_path, env)
+    server = Server(f"http://127.0.0.1:{port}", process, log_path, env, worker)
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:

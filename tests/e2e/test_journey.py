@@ -67,6 +67,7 @@ PAGES = [
     "teams-preview",
     "teams-imported",
     "admin-certificates",
+    "certificate-job",
     "certificates-issued",
     "learner-certificates",
     "verify-certificate",
@@ -543,7 +544,11 @@ def test_admin_issues_certificates(journey):
     check(journey, page, "admin-certificates")
 
     page.get_by_role("button", name=re.compile("Issue to all eligible")).click()
+    # The worker makes them; the job's page follows its progress and then says what was done.
+    expect(page.get_by_role("heading", name="Issuing certificates", level=1)).to_be_visible()
     expect(flash(page)).to_contain_text("2 certificates issued.", timeout=60_000)
+    check(journey, page, "certificate-job")
+    page.get_by_role("link", name=re.compile("Back to the certificates of")).click()
     table = page.get_by_role("table", name=re.compile("Learners in"))
     ingrid_row = table.get_by_role("row", name=re.compile("Ingrid Solberg"))
     expect(ingrid_row.locator(".certificate-entry .badge")).to_have_text("Valid")

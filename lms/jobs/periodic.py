@@ -1,0 +1,19 @@
+"""What the worker runs on a schedule (cron is not needed), and the modules that hold the domains' tasks."""
+from huey import crontab
+
+from lms.attendance.tasks import forget_old_previews
+from lms.certificates.tasks import resume_issue_jobs
+from lms.notifications.tasks import send_due_mail
+
+# Imported when an app sets up its queue, so that every task is registered with the worker.
+TASK_MODULES = ("lms.attendance.tasks", "lms.certificates.tasks", "lms.notifications.tasks")
+
+PERIODIC = (
+    # Due mail: "readings are open", reminders, feedback released, retries; and reset links still to answer.
+    # The same as `flask lms send-due-mail`, which stays for those who prefer cron.
+    (crontab(minute="*"), send_due_mail),
+    # A certificate job whose worker died (a restart, kill -9, a lost machine) is picked up again.
+    (crontab(minute="*"), resume_issue_jobs),
+    # Attendance reports whose preview was not saved within a day are deleted, file and all.
+    (crontab(minute="17"), forget_old_previews),
+)
