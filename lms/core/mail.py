@@ -123,9 +123,10 @@ class Connection:
         try:
             try:
                 self._hand_over(message)
-            except (OSError, smtplib.SMTPServerDisconnected):
-                if self.client is None or self.opened == 0:
-                    raise  # the server could not even be reached: no point trying again at once
+            except OSError as error:  # smtplib's own errors are OSErrors too
+                dropped = isinstance(error, smtplib.SMTPServerDisconnected) or not isinstance(error, smtplib.SMTPException)
+                if not dropped or self.client is None:
+                    raise  # a refusal, or a server that could not even be reached: no point trying again at once
                 # The server dropped a connection that had worked (idle timeout, restart, a limit of
                 # messages per connection): the message was not accepted, so it is tried once on a new one.
                 self.client.close()
