@@ -63,8 +63,9 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# make bench: the progress view and a 10,000-row attendance import in-process (bench/bench_progress.py,
-# bench/bench_attendance.py), then the LMS under load against a
+# make bench: the progress view, a 10,000-row attendance import, and a 2,000-person roster import with its
+# 2,000 invitations to loopback SMTP, in-process (bench/bench_progress.py, bench/bench_attendance.py,
+# bench/bench_mail.py), then the LMS under load against a
 # one-route Flask app (bench/load.py); needs wrk, installed here
 # with apt-get when missing (as root or with sudo -n), otherwise the command to run is printed.
 .PHONY: bench
@@ -76,4 +77,5 @@ bench: $(VENV)/.installed-dev
 	@bash scripts/install-system-deps.sh
 	$(BIN)/python bench/bench_progress.py
 	$(BIN)/python bench/bench_attendance.py
+	$(BIN)/python bench/bench_mail.py
 	$(BIN)/python bench/load.py
