@@ -40,7 +40,7 @@ class Counter:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         self.received += 1
-        self.sessions.add(id(session))
+        self.sessions.add(session.peer)  # (address, port): one per connection
         return "250 Message accepted for delivery"
 
 
