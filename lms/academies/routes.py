@@ -172,7 +172,8 @@ def delete_session(session_id):
 
 # --- people ----------------------------------------------------------------------------------
 
-def _people_page(found, person_form=None, roster_form=None, roster_problems=None, result=None, status=200):
+def _people_page(found, person_form=None, roster_form=None, roster_problems=None, result=None, status=200,
+                 queued=0):
     enrolments = db.session.scalars(
         select(Enrolment)
         .where(Enrolment.academy_id == found.id)
@@ -191,6 +192,7 @@ def _people_page(found, person_form=None, roster_form=None, roster_problems=None
             roster_form=roster_form or RosterForm(formdata=None),
             roster_problems=roster_problems,
             result=result,
+            queued=queued,
             mail_configured=mail.mail_is_configured(),
         ),
         status,
@@ -245,12 +247,16 @@ def import_roster(academy_id):
         return _people_page(found, roster_form=form, status=400)
     try:
         result = accounts.import_roster(found, form.roster.data.read(), current_person)
+        # Queued, not sent: the worker sends them (a minute or so), so the request does not wait for
+        # 2,000 mails, and the people and their invitations are saved together or not at all.
+        invited = accounts.queue_invitations(result, found.title)
     except RosterError as error:
         db.session.rollback()
         return _people_page(found, roster_form=form, roster_problems=error.problems, status=400)
     db.session.commit()
-    unsent = _send_invitations(found, result)
-    return _people_page(found, result=(result, unsent))
+    # Without mail, nobody receives them: the admin passes the links on.
+    unsent = [] if mail.mail_is_configured() else invited
+    return _people_page(found, result=(result, unsent), queued=len(invited) if mail.mail_is_configured() else 0)
 
 
 @bp.route("/admin/academies/<lms_id:academy_id>/people/<lms_id:user_id>/link", methods=["POST"])

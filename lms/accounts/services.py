@@ -213,14 +213,8 @@ def use_token_to_set_password(token: str, password: str) -> User:
     return user
 
 
-def send_account_link(
-    user: User, token: str, purpose: str, academy_title: str = "", send_now: bool = True
-) -> tuple[str, bool]:
-    """Queue an invitation or reset link in the outbox and, unless told not to, send it at once.
-
-    Returns the link (for the admin to copy) and whether it went out by mail; a failed send stays
-    in the outbox and is retried by `flask lms send-due-mail`.
-    """
+def queue_account_link(user: User, token: str, purpose: str, academy_title: str = "") -> tuple[str, str]:
+    """Queue an invitation or reset link in the outbox (the caller commits); return the link and its message's key."""
     if user.on_paper:  # enrol_people and new_invitation never make a link for them; this is the last guard
         raise DomainError(f"{user.full_name} takes part on paper, without email: no link is sent.")
     endpoint = "lms.accounts.invitation" if purpose == "invitation" else "lms.accounts.reset_password"
@@ -229,9 +223,32 @@ def send_account_link(
     subject = "Your invitation to the Learning Academy" if purpose == "invitation" else "Reset your password"
     key = f"{purpose}:{_hash_token(token)}"
     outbox.enqueue(key, purpose, user.email, subject, body)
+    return link, key
+
+
+def send_account_link(
+    user: User, token: str, purpose: str, academy_title: str = "", send_now: bool = True
+) -> tuple[str, bool]:
+    """Queue an invitation or reset link in the outbox and, unless told not to, send it at once.
+
+    Returns the link (for the admin to copy) and whether it went out by mail; a failed send stays
+    in the outbox and is retried by `flask lms send-due-mail`.
+    """
+    link, key = queue_account_link(user, token, purpose, academy_title)
     # Queued for good before it is tried: a send that fails (or never happens) is left to send-due-mail.
     db.session.commit()
     return link, send_now and outbox.deliver_now(key) == "sent"
+
+
+def queue_invitations(result: EnrolmentResult, academy_title: str) -> list[tuple[User, str]]:
+    """Queue the invitations of an enrolment in the outbox, in the enrolment's own transaction (the caller
+    commits): the worker sends them, so a roster of 2,000 does not wait for 2,000 mails. Returns each
+    invited person with their link (shown to the admin when mail is not set up)."""
+    users = {user.id: user for user in result.created + result.enrolled_existing}
+    return [
+        (users[user_id], queue_account_link(users[user_id], token, "invitation", academy_title)[0])
+        for user_id, token in result.invitations.items()
+    ]
 
 
 # --- asking for a reset link ----------------------------------------------------------------
@@ -369,21 +386,24 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
             select(Enrolment).where(Enrolment.academy_id == academy.id)
         )
     }
+    new_users: dict = {}
     for person in people:
-        user = existing.get(person.key)
-        if user is None:
-            user = User(email=person.email, full_name=person.full_name, timezone=person.timezone,
-                        takes_part_through=person.takes_part_through)
-            db.session.add(user)
-            db.session.flush()
-            existing[person.key] = user
-            result.created.append(user)
+        if person.key not in existing and person.key not in new_users:
+            new_users[person.key] = User(email=person.email, full_name=person.full_name, timezone=person.timezone,
+                                         takes_part_through=person.takes_part_through)
+    db.session.add_all(new_users.values())
+    db.session.flush()  # once for everyone, not once per person: their ids are needed below
+    existing.update(new_users)
+    created = {user.id for user in new_users.values()}
+    result.created = list(new_users.values())
+    for person in people:
+        user = existing[person.key]
         enrolment = enrolments.get(user.id)
         if enrolment is None:
             db.session.add(
                 Enrolment(user=user, academy=academy, role=person.role, group_name=person.group)
             )
-            if user not in result.created:
+            if user.id not in created:
                 result.enrolled_existing.append(user)
         elif enrolment.role != person.role or enrolment.group_name != person.group:
             enrolment.role = person.role
@@ -391,8 +411,7 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
             result.role_changed.append(user)
         else:
             result.already_enrolled.append(user)
-        if (not user.has_password and not user.on_paper
-                and (user in result.created or user in result.enrolled_existing)):
+        if not user.has_password and not user.on_paper and enrolment is None:
             result.invitations[user.id] = issue_token(user, "invitation")
     audit.record(
         by, "people.enrol", f"academy {academy.id}",

@@ -38,21 +38,29 @@ def _enabled() -> bool:
     return bool(current_app.config.get("RATELIMIT_ENABLED", True))
 
 
+def _names() -> tuple[str, str]:
+    # With RATELIMIT_KEY_PREFIX, like the limiter's own limits: two sites sharing one Redis count apart.
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return f"{prefix}{ACCOUNT}", f"{prefix}{ACCOUNT_AND_ADDRESS}"
+
+
 def may_try(email: str, address: str) -> bool:
     """Whether a sign-in for `email` from `address` (in this browser) is checked at all."""
     if not _enabled() or signed_in_here_before(email):
         return True
     account, one = _limits()
+    per_account, per_address = _names()
     strategy = limiter.limiter
-    return strategy.test(account, ACCOUNT, email) or strategy.test(one, ACCOUNT_AND_ADDRESS, email, address)
+    return strategy.test(account, per_account, email) or strategy.test(one, per_address, email, address)
 
 
 def record_failure(email: str, address: str) -> None:
     if not _enabled():
         return
     account, one = _limits()
-    limiter.limiter.hit(account, ACCOUNT, email)
-    limiter.limiter.hit(one, ACCOUNT_AND_ADDRESS, email, address)
+    per_account, per_address = _names()
+    limiter.limiter.hit(account, per_account, email)
+    limiter.limiter.hit(one, per_address, email, address)
 
 
 # --- browsers that signed in to an account before ---------------------------------------------

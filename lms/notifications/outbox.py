@@ -28,6 +28,10 @@ MAX_ATTEMPTS = 6
 STALE_SENDING = timedelta(minutes=15)
 # Kinds whose body holds a one-time link; the body is emptied once delivered.
 SECRET_KINDS = {"invitation", "reset"}
+# Messages sent over one SMTP connection, claimed together.
+BATCH_SIZE = 100
+# Messages one run sends at most (the worker runs send_due every minute; 5,000 take well under a minute).
+DELIVER_LIMIT = 5000
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -84,10 +88,13 @@ def _claim(message_id: int, now: datetime) -> bool:
     return claimed.rowcount == 1
 
 
-def deliver(message: OutgoingMail, now: datetime) -> str:
-    """Try one claimed message; record the outcome and return its new status."""
+def deliver(message: OutgoingMail, now: datetime, connection: mail.Connection | None = None) -> str:
+    """Try one claimed message (on `connection`, or one of its own); record the outcome, return its new status."""
     try:
-        sent = mail.send(message.to_address, message.subject, message.body)
+        if connection is None:
+            sent = mail.send(message.to_address, message.subject, message.body)
+        else:
+            sent = connection.send(message.to_address, message.subject, message.body)
     except mail.MailError as error:
         message.attempts += 1
         message.last_error = str(error)[:500]
@@ -122,25 +129,45 @@ def deliver_now(dedupe_key: str) -> str | None:
     return deliver(message, now)
 
 
-def deliver_due(now: datetime, limit: int = 200) -> dict[str, int]:
-    """Send every pending message whose time has come. Safe to run in several processes at once."""
+def _claim_batch(now: datetime, size: int) -> list[int]:
+    """Mark up to `size` due messages as being sent and return their ids; of two runs at once, each gets its own."""
+    due = (
+        select(OutgoingMail.id)
+        .where(OutgoingMail.status == "pending", OutgoingMail.next_attempt_at <= now)
+        .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
+        .limit(size)
+    )
+    claimed = db.session.scalars(
+        update(OutgoingMail)
+        .where(OutgoingMail.id.in_(due.scalar_subquery()), OutgoingMail.status == "pending")
+        .values(status="sending", next_attempt_at=now)
+        .returning(OutgoingMail.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    # Committed before any message goes to SMTP: another run must see them taken, or both would send them.
+    db.session.commit()
+    return sorted(claimed)
+
+
+def deliver_due(now: datetime, batch_size: int = BATCH_SIZE, limit: int = DELIVER_LIMIT) -> dict[str, int]:
+    """Send every pending message whose time has come, a batch per SMTP connection. Safe to run in several
+    processes at once. At most `limit` messages per run, so that one run ends and the next begins."""
     db.session.execute(
         update(OutgoingMail)
         .where(OutgoingMail.status == "sending", OutgoingMail.next_attempt_at < now - STALE_SENDING)
         .values(status="pending")
     )
-    due_ids = db.session.scalars(
-        select(OutgoingMail.id)
-        .where(OutgoingMail.status == "pending", OutgoingMail.next_attempt_at <= now)
-        .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
-        .limit(limit)
-    ).all()
     outcome = {"sent": 0, "logged": 0, "pending": 0, "failed": 0}
-    for message_id in due_ids:
-        if not _claim(message_id, now):
-            continue
-        status = deliver(db.session.get(OutgoingMail, message_id), now)
-        outcome[status] += 1
+    handled = 0
+    while handled < limit:
+        ids = _claim_batch(now, min(batch_size, limit - handled))
+        if not ids:
+            break
+        messages = db.session.scalars(select(OutgoingMail).where(OutgoingMail.id.in_(ids)).order_by(OutgoingMail.id))
+        with mail.Connection() as connection:
+            for message in messages.all():
+                outcome[deliver(message, now, connection)] += 1
+        handled += len(ids)
     return outcome
 
 
