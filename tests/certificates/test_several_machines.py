@@ -1,6 +1,7 @@
 """Several machines: two app servers and two workers, as separate processes sharing PostgreSQL and a real
 Redis. An issue-all started through one server shows its progress on the other, both workers take batches,
-and every certificate is issued exactly once."""
+and every certificate is issued exactly once; a sign-in or certificate-check limit reached through one
+server holds on the other."""
 from __future__ import annotations
 
 import os
@@ -31,6 +32,7 @@ VENV_BIN = Path(sys.executable).parent
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 LEARNERS = 60
+LIMIT = 4  # sign-ins per address and email, and certificate checks per address, in the shared store
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("wkhtmltopdf") and shutil.which("pdftotext")),
@@ -128,7 +130,9 @@ def test_two_servers_and_two_workers_share_one_job(redis_server, shared_database
         **{key: value for key, value in os.environ.items() if not key.startswith(("LMS_", "MAIL_", "FLASK_"))},
         "LMS_ENV": "development", "SECRET_KEY": "shared-between-machines", "DATABASE_URL": shared_database,
         "LMS_QUEUE_URL": redis_server, "LMS_QUEUE_NAME": f"lms-machines-{secrets.token_hex(4)}",
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/1", "LMS_CERTIFICATE_BATCH": "3",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/1", "RATELIMIT_KEY_PREFIX": f"machines-{secrets.token_hex(4)}",
+        "LMS_LOGIN_RATE_LIMIT": f"{LIMIT} per hour", "LMS_VERIFY_RATE_LIMIT": f"{LIMIT} per hour",
+        "LMS_CERTIFICATE_BATCH": "3",
         "LMS_CERTIFICATE_PARALLEL": "4", "LMS_INSTANCE_PATH": str(tmp_path / "instance"), "PYTHONUNBUFFERED": "1",
     }
     ports = [free_port(), free_port()]
@@ -173,6 +177,9 @@ def test_two_servers_and_two_workers_share_one_job(redis_server, shared_database
         again = bea.post(f"{other}/admin/academies/{academy_id}/certificates/issue",
                          data={"csrf_token": CSRF.search(page.text).group(1)}, timeout=30)
         assert "Nobody is waiting for a certificate." in again.text
+
+        # Limits are counted in Redis, not in each server's memory (each server here has two processes too).
+        assert_limits_are_shared(one, other)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -195,3 +202,22 @@ def test_two_servers_and_two_workers_share_one_job(redis_server, shared_database
         db.engine.dispose()
     # Both workers took batches of the one job.
     assert {taker.rsplit(":", 1)[1] for taker in takers} == {str(worker.pid) for worker in workers}
+
+
+def failed_sign_in(base: str) -> int:
+    browser = requests.Session()
+    token = CSRF.search(browser.get(base + "/auth/login", timeout=10).text).group(1)
+    return browser.post(base + "/auth/login", timeout=10, allow_redirects=False,
+                        data={"email": "learner.00@example.org", "password": "not the password", "csrf_token": token},
+                        ).status_code
+
+
+def assert_limits_are_shared(one: str, other: str) -> None:
+    servers = [one, other] * LIMIT
+    assert [failed_sign_in(base) for base in servers[:LIMIT]] == [200] * LIMIT
+    assert failed_sign_in(one) == 429 and failed_sign_in(other) == 429
+    checks = [requests.get(f"{base}/verify/NOSUCHCODE{index}", timeout=10).status_code
+              for index, base in enumerate(servers[:LIMIT])]
+    assert checks == [404] * LIMIT
+    assert requests.get(f"{one}/verify/NOSUCHCODEX", timeout=10).status_code == 429
+    assert requests.get(f"{other}/verify/NOSUCHCODEY", timeout=10).status_code == 429
