@@ -1,5 +1,5 @@
 """Security headers on every response (Strict-Transport-Security in production), and no caching of private pages."""
-from flask import current_app, request
+from flask import current_app, g, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -18,9 +18,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 def add_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    # A session begun by an LTI launch may be shown in a frame of its platform (lms/lti/routes.py sets the
+    # origins); every other page in no frame at all.
+    frame_origins = g.get("lms_frame_ancestors") if g else None
+    if frame_origins:
+        framing = "frame-ancestors 'self' " + " ".join(frame_origins)
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", framing))
+    else:
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
     # Invitation and reset links carry a token in the path: never send it to another site.
     headers.setdefault("Referrer-Policy", "same-origin")
     hsts_seconds = current_app.config.get("LMS_HSTS_SECONDS")

@@ -1,0 +1,299 @@
+"""The LTI tool's pages: login initiation, launch, key set, a course's set-up, and the admin's platforms."""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask_login import login_user
+from sqlalchemy import select
+
+from lms.academies.access import can_facilitate
+from lms.academies.models import Academy
+from lms.accounts.identity import (
+    SESSION_VERSION_KEY,
+    admin_required,
+    current_person,
+    forget_current_person,
+    login_required,
+    mark_session_started,
+    uses_own_sign_in,
+)
+from lms.core.exceptions import DomainError
+from lms.core.extensions import db
+from lms.core.web import parse_id, show_field_error
+from lms.lti import keys, services
+from lms.lti.forms import ContextSetupForm, PlatformForm
+from lms.lti.models import LtiContext, LtiLaunch, LtiPlatform
+from lms.lti.protocol import LaunchRefused, login_redirect, validated_launch
+
+bp = Blueprint("lti", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
+
+# Marks a session begun by a launch: its cookie may travel inside the platform's frame (see below).
+LTI_SESSION_KEY = "lms_lti_platform"
+SETUP_KEY = "lms_lti_setup_context"
+
+# What the person reads when a launch is refused: (title, plain words, status).
+REFUSAL_PAGES = {
+    "bad_login": ("This link did not work", "The course sent an incomplete request. Go back to the course and "
+                  "click the link again.", 400),
+    "unknown_platform": ("This course is not connected", "The course's site is not registered with the Learning "
+                         "Academy, or the link was made for another tool. Ask the course's administrator.", 400),
+    "disabled": ("This course is switched off here", "The Learning Academy's administrator has turned off links "
+                 "from this course's site. Ask them, or the course's administrator.", 403),
+    "state": ("Your browser did not keep the sign-in", "Your browser refused a cookie the sign-in needs, or the "
+              "link was opened twice. Open the Learning Academy in a new window, or go back to the course and click "
+              "the link again.", 400),
+    "bad_token": ("This link did not work", "The course sent something the Learning Academy cannot read. Go back "
+                  "to the course and click the link again.", 400),
+    "nonce": ("This link was already used", "Each click on the course's link works once. Go back to the course and "
+              "click the link again.", 400),
+    "signature": ("This link could not be checked", "The Learning Academy could not confirm that the link came "
+                  "from your course's site. Go back to the course and try again; if it keeps happening, tell its "
+                  "administrator.", 400),
+    "unknown_key": ("This link could not be checked", "The link was signed with a key your course's site does not "
+                    "publish. If it keeps happening, tell the course's administrator.", 400),
+    "keyset_unavailable": ("This link could not be checked", "The Learning Academy could not reach your course's "
+                           "site to check the link. Try again in a few minutes.", 400),
+    "expired": ("This link has run out", "The link is only good for a few minutes. Go back to the course and click "
+                "it again.", 400),
+    "deployment": ("This course is not connected", "The tool was added to the course in a way the Learning "
+                   "Academy does not know yet. Ask the course's administrator to check its deployment id.", 400),
+    "bad_message": ("This link did not work", "The course sent a kind of link the Learning Academy does not "
+                    "handle. Ask the course's administrator.", 400),
+    "no_role": ("Your role in this course has no place here", "The Learning Academy lets in a course's learners, "
+                "instructors and teaching assistants. Ask the academy's organiser if you need access.", 403),
+    "no_email": ("Your course does not share email addresses", "This course does not share email addresses with "
+                 "the Learning Academy; ask its administrator to turn on sharing.", 403),
+    "email_taken": ("There is already an account with your email", "The Learning Academy already has an account "
+                    "with your email address, and cannot link it to this course on its own. Sign in with that "
+                    "account, or ask the academy's organiser to link them.", 403),
+    "no_context": ("This link did not work", "The link did not say which course it came from. Ask the course's "
+                   "administrator.", 400),
+    "host_sign_in": ("Sign in on the site", "This Learning Academy signs people in through its own site, not "
+                     "through courses. Open it directly.", 403),
+}
+
+
+def _refused(error: LaunchRefused, new_window_url: str | None = None):
+    services.record_launch(error.platform, None, error.reason)
+    if error.detail:
+        log.warning("LTI refusal detail (%s): %s", error.reason, error.detail[:200])
+    db.session.commit()  # the spent nonce and the log entry stay, whatever the page
+    title, words, status = REFUSAL_PAGES[error.reason]
+    return render_template("lms/lti/refused.html", title=title, words=words,
+                           new_window_url=new_window_url), status
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+def login():
+    """OIDC login initiation: the platform sends the browser here first."""
+    try:
+        response = login_redirect(url_for("lms.lti.launch", _external=True))
+    except LaunchRefused as error:
+        return _refused(error)
+    db.session.commit()  # the nonce and state just handed out
+    return response
+
+
+def _new_window_link() -> str | None:
+    """The login again, in a window of its own (a first-party page keeps its cookies), when the state lost
+    was one we handed out."""
+    from lms.lti.protocol import DatabaseSessionService
+
+    state = request.form.get("state", "")
+    params = DatabaseSessionService(None).get_state_params(state) if state else {}
+    login_params = params.get("login") if isinstance(params, dict) else None
+    return url_for("lms.lti.login", **login_params) if isinstance(login_params, dict) else None
+
+
+@bp.route("/lti/launch", methods=["POST"])
+def launch():
+    """The redirect URI: every check, then sign the person in and land them on their academy."""
+    if not uses_own_sign_in():
+        return _refused(LaunchRefused("host_sign_in"))
+    try:
+        claims, platform = validated_launch()
+        role = services.launch_role(claims)
+        user = services.person_for_launch(platform, claims)
+        context = services.context_for_launch(platform, claims)
+    except LaunchRefused as error:
+        return _refused(error, _new_window_link() if error.reason == "state" else None)
+    services.record_launch(platform, user, "ok", claims.get(services.CLAIM + "message_type", ""))
+    _sign_in(user, platform)
+    if context.academy_id is None:
+        db.session.commit()
+        if role != "facilitator":
+            return render_template("lms/lti/not_set_up.html"), 200
+        session[SETUP_KEY] = context.id
+        return redirect(url_for("lms.lti.setup_context", context_id=context.id))
+    services.enrol_for_launch(user, context.academy, role)
+    link = services.resource_link_for_launch(platform, claims, context)
+    db.session.commit()
+    return redirect(_landing(role, context.academy_id, link))
+
+
+def _sign_in(user, platform) -> None:
+    # A fresh session: nothing from before (a planted session) carries over, as with the LMS's own sign-in.
+    session.clear()
+    login_user(user)
+    session[SESSION_VERSION_KEY] = user.session_version
+    mark_session_started()
+    session[LTI_SESSION_KEY] = platform.id
+    forget_current_person()
+
+
+def _landing(role: str, academy_id: int, link) -> str:
+    if link is not None and link.reading_id is not None:
+        return url_for("lms.readings.reading", reading_id=link.reading_id)
+    if role == "facilitator":
+        return url_for("lms.reflections.queue", academy_id=academy_id)
+    return url_for("lms.readings.dashboard")
+
+
+@bp.route("/lti/jwks")
+def jwks():
+    """The tool's public key set: platforms check the tool's messages with it."""
+    key_set = keys.public_jwks()
+    db.session.commit()  # the first key, made on first use
+    return jsonify(key_set)
+
+
+@bp.route("/lti/contexts/<lms_id:context_id>/setup", methods=["GET", "POST"])
+@login_required
+def setup_context(context_id):
+    """An instructor whose course is tied to no academy yet picks one they facilitate, or makes one."""
+    context = db.get_or_404(LtiContext, context_id)
+    if session.get(SETUP_KEY) != context.id:
+        abort(404)  # only the instructor whose launch brought them here
+    if context.academy_id is not None:
+        return redirect(url_for("lms.reflections.queue", academy_id=context.academy_id))
+    own = [enrolment.academy for enrolment in current_person.enrolments if enrolment.role == "facilitator"]
+    form = ContextSetupForm()
+    form.academy_id.choices = [("", "— choose —")] + [(str(a.id), a.title) for a in own]
+    if request.method == "GET":
+        form.title.data = context.title
+        form.home_timezone.data = current_person.timezone
+    if form.validate_on_submit():
+        try:
+            chosen = parse_id(form.academy_id.data)
+            if chosen is not None:
+                academy = db.session.get(Academy, chosen)
+                if academy is None or not can_facilitate(current_person, academy.id):
+                    raise DomainError("Choose one of the academies you facilitate.", field="academy_id")
+                services.tie_context(context, academy, current_person)
+            elif (form.title.data or "").strip():
+                academy = services.create_academy_for_context(context, form.title.data, form.home_timezone.data,
+                                                              current_person)
+            else:
+                raise DomainError("Choose an academy, or type a title for a new one.", field="title")
+        except DomainError as error:
+            db.session.rollback()
+            show_field_error(form, error)
+        else:
+            session.pop(SETUP_KEY, None)
+            db.session.commit()
+            flash("This course now opens this academy.", "success")
+            return redirect(url_for("lms.reflections.queue", academy_id=context.academy_id))
+    return render_template("lms/lti/setup.html", form=form, context=context, own=own)
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+def _details(form) -> services.PlatformDetails:
+    return services.PlatformDetails(
+        issuer=form.issuer.data or "", client_id=form.client_id.data or "",
+        deployment_ids=form.deployment_ids.data or "", auth_url=form.auth_url.data or "",
+        token_url=form.token_url.data or "", keyset_url=form.keyset_url.data or "", name=form.name.data or "",
+        trusts_emails=bool(form.trusts_emails.data),
+    )
+
+
+@bp.route("/admin/lti", methods=["GET", "POST"])
+@admin_required
+def platforms():
+    """The platforms registered, a form to register one, and what to paste into a platform."""
+    form = PlatformForm()
+    if form.validate_on_submit():
+        try:
+            platform = services.register_platform(_details(form), current_person)
+        except DomainError as error:
+            db.session.rollback()
+            show_field_error(form, error)
+        else:
+            db.session.commit()
+            flash("The platform is registered.", "success")
+            return redirect(url_for("lms.lti.platform", platform_id=platform.id))
+    found = db.session.scalars(select(LtiPlatform).order_by(LtiPlatform.id)).all()
+    status = 400 if form.errors else 200
+    return render_template("lms/lti/platforms.html", form=form, platforms=found, tool=tool_urls()), status
+
+
+@bp.route("/admin/lti/platforms/<lms_id:platform_id>")
+@admin_required
+def platform(platform_id):
+    found = db.get_or_404(LtiPlatform, platform_id)
+    launches = db.session.scalars(
+        select(LtiLaunch).where(LtiLaunch.platform_id == found.id).order_by(LtiLaunch.at.desc()).limit(100)
+    ).all()
+    return render_template("lms/lti/platform.html", platform=found, launches=launches)
+
+
+@bp.route("/admin/lti/platforms/<lms_id:platform_id>/enabled", methods=["POST"])
+@admin_required
+def set_enabled(platform_id):
+    found = db.get_or_404(LtiPlatform, platform_id)
+    wanted = request.form.get("enabled") == "yes"
+    if found.enabled != wanted:  # a double click does it once
+        services.set_enabled(found, wanted, current_person)
+        db.session.commit()
+    flash("Links from this platform are on." if wanted else "Links from this platform are off.", "success")
+    return redirect(url_for("lms.lti.platform", platform_id=found.id))
+
+
+def tool_urls() -> dict:
+    return {
+        "login": url_for("lms.lti.login", _external=True),
+        "launch": url_for("lms.lti.launch", _external=True),
+        "jwks": url_for("lms.lti.jwks", _external=True),
+    }
+
+
+# --- inside the platform's frame ---------------------------------------------------------------
+
+@bp.before_app_request
+def _allow_platform_frames():
+    """A session begun by a launch may be shown in its platform's frame: frame-ancestors names that
+    platform's origin (core/security.py), and only for such sessions; every other page stays unframeable."""
+    platform_id = session.get(LTI_SESSION_KEY)
+    if isinstance(platform_id, int):
+        found = db.session.get(LtiPlatform, platform_id)
+        if found is not None and found.enabled:
+            g.lms_frame_ancestors = [found.origin]
+
+
+_SAMESITE = re.compile(r";\s*SameSite=\w+", re.IGNORECASE)
+
+
+@bp.after_app_request
+def _session_cookie_for_frames(response):
+    """In a platform's frame the session cookie is a third-party cookie: it must be SameSite=None; Secure to be
+    sent at all. Only sessions begun by a launch, only over HTTPS; the site's own sign-in keeps Lax, and every
+    form still needs its CSRF token."""
+    if not request.is_secure or not isinstance(session.get(LTI_SESSION_KEY), int):
+        return response
+    from flask import current_app
+
+    name = current_app.config.get("SESSION_COOKIE_NAME", "session")
+    cookies = response.headers.getlist("Set-Cookie")
+    if not any(cookie.startswith(f"{name}=") for cookie in cookies):
+        return response
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        if cookie.startswith(f"{name}="):
+            cookie = _SAMESITE.sub("", cookie) + "; SameSite=None"
+            if "; secure" not in cookie.lower():
+                cookie += "; Secure"
+        response.headers.add("Set-Cookie", cookie)
+    return response

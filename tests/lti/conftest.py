@@ -1,0 +1,13 @@
+"""A registered platform, served on loopback, for every LTI test."""
+import pytest
+
+from tests.lti.platform import Platform
+
+
+@pytest.fixture
+def platform(runner):
+    found = Platform()
+    result = runner.invoke(args=found.cli_args())
+    assert result.exit_code == 0, result.output
+    yield found
+    found.close()

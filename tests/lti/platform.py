@@ -1,0 +1,135 @@
+"""A learning platform for the tests: lti1p3platform (an independent LTI 1.3 platform implementation) with its
+key set served over HTTP on loopback, driving the tool through the Flask test client like a browser would."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from jwcrypto.jwk import JWK
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import MessageLaunchAbstract
+from lti1p3platform.oidc_login import OIDCLoginAbstract
+from lti1p3platform.registration import Registration
+
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+LEARNER = [MEMBERSHIP + "Learner"]
+INSTRUCTOR = [MEMBERSHIP + "Instructor"]
+ADMINISTRATOR = ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+                 MEMBERSHIP + "Administrator"]
+TOOL = "http://localhost"
+
+
+def new_private_key() -> str:
+    return JWK.generate(kty="RSA", size=2048).export_to_pem(private_key=True, password=None).decode()
+
+
+class _Config(LTI1P3PlatformConfAbstract):
+    def init_platform_config(self, **kwargs):
+        self.registration = kwargs["registration"]
+
+    def get_registration_by_params(self, **kwargs):
+        return self.registration
+
+
+class _Login(OIDCLoginAbstract):
+    def set_lti_message_hint(self, **kwargs):
+        self._lti_message_hint = kwargs["hint"]
+
+    def get_redirect(self, url):
+        return url
+
+
+class _Launch(MessageLaunchAbstract):
+    def get_preflight_response(self):
+        return self._request
+
+    def render_launch_form(self, launch_data, **kwargs):
+        return launch_data
+
+
+class Platform:
+    """One platform: its issuer, client id, deployment, signing key; its JWKS at keyset_url (loopback HTTP)."""
+
+    def __init__(self, issuer="https://moodle.example.org", client_id="lms-tool", deployment_id="deploy-1"):
+        self.issuer, self.client_id, self.deployment_id = issuer, client_id, deployment_id
+        self.private_key = new_private_key()
+        self.published_keys = [self.private_key]  # what its key set shows
+        self.keyset_requests = 0
+        platform = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                platform.keyset_requests += 1
+                body = json.dumps({"keys": [Registration.get_jwk(key) for key in platform.published_keys]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.keyset_url = f"{self.base}/jwks"
+        self.auth_url = f"{self.base}/auth"
+        self.token_url = f"{self.base}/token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def cli_args(self) -> list[str]:
+        return ["lms", "lti", "register-platform", "--issuer", self.issuer, "--client-id", self.client_id,
+                "--deployment-id", self.deployment_id, "--auth-url", self.auth_url, "--token-url", self.token_url,
+                "--keyset-url", self.keyset_url]
+
+    def _registration(self, client_id=None, signing_key=None) -> Registration:
+        registration = Registration()
+        registration.set_iss(self.issuer).set_client_id(client_id or self.client_id)
+        registration.set_deployment_id(self.deployment_id)
+        registration.set_oidc_login_url(f"{TOOL}/lti/login").set_launch_url(f"{TOOL}/lti/launch")
+        registration.set_platform_private_key(signing_key or self.private_key)
+        registration.set_platform_public_key(
+            JWK.from_pem((signing_key or self.private_key).encode()).export_to_pem().decode())
+        registration.set_tool_key_set_url(f"{TOOL}/lti/jwks")
+        return registration
+
+    def login(self, browser, user_id="u-1", client_id=None):
+        """Start the OIDC login at the tool (as the platform's page does); the tool's answer."""
+        config = _Config(registration=self._registration(client_id))
+        login = _Login(None, config)
+        login.set_lti_message_hint(hint="resource-1")
+        url = login.initiate_login(user_id)
+        parts = urlsplit(url)
+        return browser.get(f"{parts.path}?{parts.query}")
+
+    def launch(self, browser, *, sub="u-1", roles=LEARNER, name="Ada Learner", email="ada@example.org",
+               context_id="course-1", context_title="Peer Mentoring 101", resource_link_id="link-1",
+               extra_claims=None, custom=None, expires_in=300, signing_key=None, client_id=None, replay=None):
+        """Log in at the tool, then post the launch the platform signs; the tool's answer and what was posted."""
+        if replay is not None:
+            return browser.client.post("/lti/launch", data=replay), replay
+        answer = self.login(browser, sub, client_id)
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+        location = urlsplit(answer.headers["Location"])
+        assert f"{location.scheme}://{location.netloc}{location.path}" == self.auth_url
+        preflight = dict(parse_qsl(location.query))
+        config = _Config(registration=self._registration(client_id, signing_key))
+        message = _Launch(preflight, config)
+        message.set_user_data(sub, roles, full_name=name, email_address=email)
+        message.set_launch_context_claim(context_id, context_title=context_title)
+        message.set_resource_link_claim(resource_link_id)
+        if custom:
+            message.set_custom_parameters_claim(custom)
+        if extra_claims:
+            message.set_extra_claims(extra_claims)
+        message.set_id_token_expiration(expires_in)
+        form = message.lti_launch()
+        assert form["launch_url"] == f"{TOOL}/lti/launch"
+        data = {"id_token": form["id_token"], "state": form["state"]}
+        return browser.client.post("/lti/launch", data=data), data
