@@ -111,10 +111,11 @@ def _new_window_link() -> str | None:
 @bp.route("/lti/launch", methods=["POST"])
 def launch():
     """The redirect URI: every check, then sign the person in and land them on their academy."""
-    if not uses_own_sign_in():
-        return _refused(LaunchRefused("host_sign_in"))
     try:
         claims, platform = validated_launch()
+        if not uses_own_sign_in():
+            # A host app signs its people in itself; a launch cannot make a session of the host's.
+            raise LaunchRefused("host_sign_in", platform)
         role = services.launch_role(claims)
         user = services.person_for_launch(platform, claims)
         context = services.context_for_launch(platform, claims)

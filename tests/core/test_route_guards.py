@@ -11,6 +11,7 @@ from lms.attendance.models import AttendanceImport
 from lms.certificates.models import Certificate
 from lms.core.extensions import db
 from lms.core.types import utcnow
+from lms.lti.models import LtiContext, LtiPlatform
 from lms.notifications.models import OutgoingMail
 from lms.reflections.models import Reflection, ReflectionVersion
 from tests.conftest import Browser
@@ -120,6 +121,17 @@ ROUTES = {
     "lms.certificates.reissue": Route("POST", "/admin/certificates/{certificate}/reissue", ADMIN_ONLY,
                                            {"name_as_printed": ""}),
     "lms.certificates.pdf": Route("GET", "/admin/certificates/{certificate}.pdf", ADMIN_ONLY),
+    # LTI: the platform's pages are public and refuse a bad request plainly (400); a course's set-up only for
+    # the instructor whose launch led there (tests/lti), so a 404 for everyone else.
+    "lms.lti.login": Route("GET", "/lti/login", PUBLIC),
+    "lms.lti.launch": Route("POST", "/lti/launch", PUBLIC, {}),
+    "lms.lti.jwks": Route("GET", "/lti/jwks", PUBLIC),
+    "lms.lti.setup_context": Route("GET", "/lti/contexts/{lti_context}/setup",
+                                   {**dict.fromkeys(PERSONAS, 404), "anonymous": LOGIN}),
+    "lms.lti.platforms": Route("GET", "/admin/lti", ADMIN_ONLY),
+    "lms.lti.platform": Route("GET", "/admin/lti/platforms/{lti_platform}", ADMIN_ONLY),
+    "lms.lti.set_enabled": Route("POST", "/admin/lti/platforms/{lti_platform}/enabled", ADMIN_ONLY,
+                                 {"enabled": "yes"}),
 }
 
 
@@ -156,13 +168,20 @@ def _academy_objects(title, learner, facilitator):
         file_data=report.encode(), platform="zoom", filename="report.csv",
     )
     db.session.add(attendance_import)
+    lti_platform = LtiPlatform(issuer=f"https://{title.replace(' ', '-')}.example", client_id="c",
+                               deployment_ids="d", auth_url="https://p.example/auth",
+                               token_url="https://p.example/token", keyset_url="https://p.example/jwks")
+    db.session.add(lti_platform)
+    db.session.flush()
+    lti_context = LtiContext(platform_id=lti_platform.id, context_id="course", academy_id=academy.id)
+    db.session.add(lti_context)
     db.session.commit()
     return {
         "academy": academy.id, "reading": reading.id, "spare_reading": spare_reading.id,
         "session": academy.live_sessions[0].id, "spare_session": extra.live_sessions[1].id,
         "reflection": reflection.id, "certificate": certificate.id,
         "certificate_code": certificate.verification_code, "learner": learner.id, "mail": mail.id,
-        "attendance_import": attendance_import.id,
+        "attendance_import": attendance_import.id, "lti_platform": lti_platform.id, "lti_context": lti_context.id,
     }
 
 
