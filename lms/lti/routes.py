@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 import logging
-import re
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user
 from sqlalchemy import select
 
@@ -274,27 +286,24 @@ def _allow_platform_frames():
             g.lms_frame_ancestors = [found.origin]
 
 
-_SAMESITE = re.compile(r";\s*SameSite=\w+", re.IGNORECASE)
-
-
-@bp.after_app_request
-def _session_cookie_for_frames(response):
+class FrameableSessionInterface(SecureCookieSessionInterface):
     """In a platform's frame the session cookie is a third-party cookie: it must be SameSite=None; Secure to be
-    sent at all. Only sessions begun by a launch, only over HTTPS; the site's own sign-in keeps Lax, and every
-    form still needs its CSRF token."""
-    if not request.is_secure or not isinstance(session.get(LTI_SESSION_KEY), int):
-        return response
-    from flask import current_app
+    sent at all. Only for sessions begun by a launch, only over HTTPS; the site's own sign-in keeps the app's
+    setting (Lax), and every form still needs its CSRF token."""
 
-    name = current_app.config.get("SESSION_COOKIE_NAME", "session")
-    cookies = response.headers.getlist("Set-Cookie")
-    if not any(cookie.startswith(f"{name}=") for cookie in cookies):
-        return response
-    response.headers.remove("Set-Cookie")
-    for cookie in cookies:
-        if cookie.startswith(f"{name}="):
-            cookie = _SAMESITE.sub("", cookie) + "; SameSite=None"
-            if "; secure" not in cookie.lower():
-                cookie += "; Secure"
-        response.headers.add("Set-Cookie", cookie)
-    return response
+    @staticmethod
+    def _framed() -> bool:
+        return has_request_context() and request.is_secure and isinstance(session.get(LTI_SESSION_KEY), int)
+
+    def get_cookie_samesite(self, app):
+        return "None" if self._framed() else super().get_cookie_samesite(app)
+
+    def get_cookie_secure(self, app):
+        return True if self._framed() else super().get_cookie_secure(app)
+
+
+@bp.record_once
+def _use_frameable_sessions(state):
+    # Only over Flask's own cookie sessions: a host with a session interface of its own keeps it as it is.
+    if type(state.app.session_interface) is SecureCookieSessionInterface:
+        state.app.session_interface = FrameableSessionInterface()

@@ -52,7 +52,9 @@ class _Launch(MessageLaunchAbstract):
 class Platform:
     """One platform: its issuer, client id, deployment, signing key; its JWKS at keyset_url (loopback HTTP)."""
 
-    def __init__(self, issuer="https://moodle.example.org", client_id="lms-tool", deployment_id="deploy-1"):
+    def __init__(self, issuer="https://moodle.example.org", client_id="lms-tool", deployment_id="deploy-1",
+                 tool=TOOL):
+        self.tool = tool  # where the tool answers (the test client's host, http or https)
         self.issuer, self.client_id, self.deployment_id = issuer, client_id, deployment_id
         self.private_key = new_private_key()
         self.published_keys = [self.private_key]  # what its key set shows
@@ -92,11 +94,11 @@ class Platform:
         registration = Registration()
         registration.set_iss(self.issuer).set_client_id(client_id or self.client_id)
         registration.set_deployment_id(self.deployment_id)
-        registration.set_oidc_login_url(f"{TOOL}/lti/login").set_launch_url(f"{TOOL}/lti/launch")
+        registration.set_oidc_login_url(f"{self.tool}/lti/login").set_launch_url(f"{self.tool}/lti/launch")
         registration.set_platform_private_key(signing_key or self.private_key)
         registration.set_platform_public_key(
             JWK.from_pem((signing_key or self.private_key).encode()).export_to_pem().decode())
-        registration.set_tool_key_set_url(f"{TOOL}/lti/jwks")
+        registration.set_tool_key_set_url(f"{self.tool}/lti/jwks")
         return registration
 
     def login(self, browser, user_id="u-1", client_id=None):
@@ -105,15 +107,14 @@ class Platform:
         login = _Login(None, config)
         login.set_lti_message_hint(hint="resource-1")
         url = login.initiate_login(user_id)
-        parts = urlsplit(url)
-        return browser.get(f"{parts.path}?{parts.query}")
+        return browser.get(url)
 
     def launch(self, browser, *, sub="u-1", roles=LEARNER, name="Ada Learner", email="ada@example.org",
                context_id="course-1", context_title="Peer Mentoring 101", resource_link_id="link-1",
                extra_claims=None, custom=None, expires_in=300, signing_key=None, client_id=None, replay=None):
         """Log in at the tool, then post the launch the platform signs; the tool's answer and what was posted."""
         if replay is not None:
-            return browser.client.post("/lti/launch", data=replay), replay
+            return browser.client.post(f"{self.tool}/lti/launch", data=replay), replay
         answer = self.login(browser, sub, client_id)
         assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
         location = urlsplit(answer.headers["Location"])
@@ -130,6 +131,6 @@ class Platform:
             message.set_extra_claims(extra_claims)
         message.set_id_token_expiration(expires_in)
         form = message.lti_launch()
-        assert form["launch_url"] == f"{TOOL}/lti/launch"
+        assert form["launch_url"] == f"{self.tool}/lti/launch"
         data = {"id_token": form["id_token"], "state": form["state"]}
-        return browser.client.post("/lti/launch", data=data), data
+        return browser.client.post(f"{self.tool}/lti/launch", data=data), data
