@@ -7,6 +7,9 @@ import logging
 from datetime import timedelta
 
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from jwcrypto.jwk import JWK
+from pylti1p3.deep_link import DeepLink
+from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.deployment import Deployment
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.registration import Registration
@@ -53,8 +56,20 @@ def _registration(platform: LtiPlatform) -> Registration:
     registration.set_auth_login_url(platform.auth_url).set_auth_token_url(platform.token_url)
     registration.set_key_set_url(platform.keyset_url)
     registration.set_tool_private_key(signing.private_pem)
-    registration.set_tool_public_key(None)
+    # pylti1p3 names the signing key by the public key's thumbprint, as keys.public_jwks publishes it.
+    registration.set_tool_public_key(JWK.from_pem(signing.private_pem.encode()).export_to_pem().decode())
     return registration
+
+
+def deep_link_response_jwt(platform: LtiPlatform, deployment_id: str, settings: dict, items: list[dict]) -> str:
+    """The signed LtiDeepLinkingResponse carrying the chosen items back to the platform."""
+    resources = []
+    for item in items:
+        resource = DeepLinkResource().set_title(item["title"]).set_url(item["url"])
+        if item.get("custom"):
+            resource.set_custom_params(item["custom"])
+        resources.append(resource)
+    return DeepLink(_registration(platform), deployment_id, settings).get_response_jwt(resources)
 
 
 class DatabaseToolConf(ToolConfAbstract):

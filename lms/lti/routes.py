@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -37,7 +38,7 @@ from lms.core.web import parse_id, show_field_error
 from lms.lti import keys, services
 from lms.lti.forms import ContextSetupForm, PlatformForm
 from lms.lti.models import LtiContext, LtiLaunch, LtiPlatform
-from lms.lti.protocol import LaunchRefused, login_redirect, validated_launch
+from lms.lti.protocol import LaunchRefused, deep_link_response_jwt, login_redirect, validated_launch
 
 bp = Blueprint("lti", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 # Marks a session begun by a launch: its cookie may travel inside the platform's frame (see below).
 LTI_SESSION_KEY = "lms_lti_platform"
 SETUP_KEY = "lms_lti_setup_context"
+DEEP_LINK_KEY = "lms_lti_deep_link"
 
 # What the person reads when a launch is refused: (title, plain words, status).
 REFUSAL_PAGES = {
@@ -133,8 +135,15 @@ def launch():
         context = services.context_for_launch(platform, claims)
     except LaunchRefused as error:
         return _refused(error, _new_window_link() if error.reason == "state" else None)
-    services.record_launch(platform, user, "ok", claims.get(services.CLAIM + "message_type", ""))
+    message_type = claims.get(services.CLAIM + "message_type", "")
+    if message_type == "LtiDeepLinkingRequest" and role != "facilitator":
+        return _refused(LaunchRefused("no_role", platform))
+    services.record_launch(platform, user, "ok", message_type)
     _sign_in(user, platform)
+    if message_type == "LtiDeepLinkingRequest":
+        settings = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings") or {}
+        session[DEEP_LINK_KEY] = {"context": context.id, "settings": settings,
+                                  "deployment": claims.get(services.CLAIM + "deployment_id")}
     if context.academy_id is None:
         db.session.commit()
         if role != "facilitator":
@@ -142,6 +151,9 @@ def launch():
         session[SETUP_KEY] = context.id
         return redirect(url_for("lms.lti.setup_context", context_id=context.id))
     services.enrol_for_launch(user, context.academy, role)
+    if message_type == "LtiDeepLinkingRequest":
+        db.session.commit()
+        return redirect(url_for("lms.lti.deep_link"))
     link = services.resource_link_for_launch(platform, claims, context)
     db.session.commit()
     return redirect(_landing(role, context.academy_id, link))
@@ -208,8 +220,44 @@ def setup_context(context_id):
             session.pop(SETUP_KEY, None)
             db.session.commit()
             flash("This course now opens this academy.", "success")
+            if session.get(DEEP_LINK_KEY, {}).get("context") == context.id:
+                return redirect(url_for("lms.lti.deep_link"))
             return redirect(url_for("lms.reflections.queue", academy_id=context.academy_id))
     return render_template("lms/lti/setup.html", form=form, context=context, own=own)
+
+
+@bp.route("/lti/deep-link", methods=["GET", "POST"])
+@login_required
+def deep_link():
+    """An instructor places "the academy" or one of its readings in their course (LTI Deep Linking)."""
+    pending = session.get(DEEP_LINK_KEY)
+    context = db.session.get(LtiContext, pending["context"]) if isinstance(pending, dict) else None
+    if context is None or context.academy_id is None or not can_facilitate(current_person, context.academy_id):
+        abort(404)
+    academy = context.academy
+    if request.method == "POST":
+        reading_id = parse_id(request.form.get("reading"))
+        readings = {reading.id: reading for reading in academy.readings}
+        if request.form.get("reading") != "academy" and reading_id not in readings:
+            flash("Choose the academy or one of its readings.", "error")
+        else:
+            launch_url = url_for("lms.lti.launch", _external=True)
+            if reading_id in readings:
+                item = {"title": readings[reading_id].title, "url": launch_url,
+                        "custom": {"lms_reading": str(reading_id)}}
+            else:
+                item = {"title": academy.title, "url": launch_url}
+            return_url = str(pending["settings"].get("deep_link_return_url") or "")
+            parts = urlsplit(return_url)
+            if f"{parts.scheme}://{parts.netloc}" != context.platform.origin:
+                # Only the platform that asked gets the signed answer.
+                return _refused(LaunchRefused("bad_message", context.platform, "deep link return elsewhere"))
+            token = deep_link_response_jwt(context.platform, pending["deployment"], pending["settings"], [item])
+            session.pop(DEEP_LINK_KEY, None)
+            db.session.commit()
+            g.lms_form_targets = [context.platform.origin]
+            return render_template("lms/lti/deep_link_return.html", token=token, return_url=return_url)
+    return render_template("lms/lti/deep_link.html", academy=academy)
 
 
 # --- admin -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from lms.accounts.services import normalise_email
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 from lms.core.text import without_control_characters
+from lms.core.web import parse_id
 from lms.lti.models import LtiContext, LtiIdentity, LtiLaunch, LtiPlatform, LtiResourceLink
 from lms.lti.protocol import LaunchRefused
 
@@ -207,7 +208,20 @@ def resource_link_for_launch(platform: LtiPlatform, claims: dict, context: LtiCo
     found = db.session.scalar(select(LtiResourceLink).where(LtiResourceLink.platform_id == platform.id,
                                                             LtiResourceLink.resource_link_id == link_id))
     if found is None:
-        found = LtiResourceLink(platform_id=platform.id, resource_link_id=link_id, academy_id=context.academy_id)
+        found = LtiResourceLink(platform_id=platform.id, resource_link_id=link_id, academy_id=context.academy_id,
+                                reading_id=_placed_reading(claims, context))
         db.session.add(found)
         db.session.flush()
     return found
+
+
+def _placed_reading(claims: dict, context: LtiContext) -> int | None:
+    """The reading deep linking placed (our custom parameter), if it is one of the course's academy's:
+    the course's admin can edit custom parameters, so another academy's reading is ignored."""
+    from lms.readings.models import Reading
+
+    custom = claims.get(CLAIM + "custom") or {}
+    raw = custom.get("lms_reading") if isinstance(custom, dict) else None
+    reading_id = parse_id(raw) if isinstance(raw, str) else None
+    reading = db.session.get(Reading, reading_id) if reading_id else None
+    return reading.id if reading is not None and reading.academy_id == context.academy_id else None

@@ -128,6 +128,7 @@ ROUTES = {
     "lms.lti.jwks": Route("GET", "/lti/jwks", PUBLIC),
     "lms.lti.setup_context": Route("GET", "/lti/contexts/{lti_context}/setup",
                                    {**dict.fromkeys(PERSONAS, 404), "anonymous": LOGIN}),
+    "lms.lti.deep_link": Route("GET", "/lti/deep-link", {**dict.fromkeys(PERSONAS, 404), "anonymous": LOGIN}),
     "lms.lti.platforms": Route("GET", "/admin/lti", ADMIN_ONLY),
     "lms.lti.platform": Route("GET", "/admin/lti/platforms/{lti_platform}", ADMIN_ONLY),
     "lms.lti.set_enabled": Route("POST", "/admin/lti/platforms/{lti_platform}/enabled", ADMIN_ONLY,

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from jwcrypto.jwk import JWK
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
-from lti1p3platform.message_launch import MessageLaunchAbstract
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 
@@ -41,7 +41,7 @@ class _Login(OIDCLoginAbstract):
         return url
 
 
-class _Launch(MessageLaunchAbstract):
+class _Launch(LTIAdvantageMessageLaunchAbstract):
     def get_preflight_response(self):
         return self._request
 
@@ -79,7 +79,17 @@ class Platform:
         self.keyset_url = f"{self.base}/jwks"
         self.auth_url = f"{self.base}/auth"
         self.token_url = f"{self.base}/token"
+        self.deep_link_return_url = f"{self.base}/deep-link-return"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def read_deep_link_answer(self, browser, token):
+        """What the platform makes of the tool's deep-linking answer: its content items, checked against the
+        tool's published key set."""
+        registration = self._registration()
+        registration.set_tool_key_set(browser.get(f"{self.tool}/lti/jwks").get_json())
+        config = _Config(registration=registration)
+        config.get_registration()
+        return config.validate_deeplinking_resp({"JWT": token})
 
     def close(self):
         self.server.shutdown()
@@ -99,6 +109,7 @@ class Platform:
         registration.set_platform_public_key(
             JWK.from_pem((signing_key or self.private_key).encode()).export_to_pem().decode())
         registration.set_tool_key_set_url(f"{self.tool}/lti/jwks")
+        registration.set_deeplink_launch_url(f"{self.tool}/lti/launch")
         return registration
 
     def login(self, browser, user_id="u-1", client_id=None):
@@ -111,7 +122,8 @@ class Platform:
 
     def launch(self, browser, *, sub="u-1", roles=LEARNER, name="Ada Learner", email="ada@example.org",
                context_id="course-1", context_title="Peer Mentoring 101", resource_link_id="link-1",
-               extra_claims=None, custom=None, expires_in=300, signing_key=None, client_id=None, replay=None):
+               extra_claims=None, custom=None, expires_in=300, signing_key=None, client_id=None, replay=None,
+               deep_link=False):
         """Log in at the tool, then post the launch the platform signs; the tool's answer and what was posted."""
         if replay is not None:
             return browser.client.post(f"{self.tool}/lti/launch", data=replay), replay
@@ -130,6 +142,8 @@ class Platform:
         if extra_claims:
             message.set_extra_claims(extra_claims)
         message.set_id_token_expiration(expires_in)
+        if deep_link:
+            message.set_dl(self.deep_link_return_url, title="Place it", extra_data={"course": context_id})
         form = message.lti_launch()
         assert form["launch_url"] == f"{self.tool}/lti/launch"
         data = {"id_token": form["id_token"], "state": form["state"]}
