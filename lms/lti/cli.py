@@ -60,3 +60,22 @@ def rotate_key():
     key = keys.rotate_key()
     db.session.commit()
     click.echo(f"The tool now signs with key {key.kid}.")
+
+
+@lti_cli.command("sync-rosters")
+@click.option("--as", "admin_email", required=True, help="The admin the audit log names for the changes.")
+def sync_rosters(admin_email):
+    """Enrol every linked course's members from its platform (all or nothing per course)."""
+    from sqlalchemy import select
+
+    from lms.accounts.models import User
+    from lms.lti.roster import sync_all_rosters
+
+    admin = db.session.scalar(select(User).where(User.email == admin_email.strip().lower(), User.is_admin))
+    if admin is None:
+        raise click.ClickException(f"No admin with the address {admin_email}.")
+    outcomes = sync_all_rosters(admin)
+    db.session.commit()
+    for context_id, outcome in outcomes.items():
+        click.echo(f"course {context_id}: {outcome}")
+    click.echo(f"{sum(o == 'ok' for o in outcomes.values())} of {len(outcomes)} courses synced.")

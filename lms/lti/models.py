@@ -89,6 +89,8 @@ class LtiContext(db.Model):
     context_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255), default="")
     academy_id: Mapped[int | None] = mapped_column(ForeignKey("lms_academies.id", ondelete="SET NULL"), index=True)
+    # The course's Names and Role Provisioning address, from its latest launch ("" when it offers none).
+    memberships_url: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     platform: Mapped[LtiPlatform] = relationship()

@@ -31,7 +31,7 @@ TABLES = (
         table="lms_lti_contexts",
         about="Courses on learning platforms and the academy each one is tied to",
         personal=(),
-        not_personal=("id", "platform_id", "context_id", "title", "academy_id", "created_at"),
+        not_personal=("id", "platform_id", "context_id", "title", "academy_id", "memberships_url", "created_at"),
     ),
     TableDeclaration(
         table="lms_lti_resource_links",

@@ -168,6 +168,10 @@ def context_for_launch(platform: LtiPlatform, claims: dict) -> LtiContext:
         found = LtiContext(platform_id=platform.id, context_id=context_id)
         db.session.add(found)
     found.title = " ".join(without_control_characters(str(context.get("title") or "")).split())[:255]
+    nrps = claims.get("https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice") or {}
+    url = nrps.get("context_memberships_url") if isinstance(nrps, dict) else None
+    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 500:
+        found.memberships_url = url
     db.session.flush()
     return found
 

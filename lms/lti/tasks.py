@@ -8,3 +8,18 @@ def forget_spent_login_values() -> int:
     removed = forget_spent_values()
     db.session.commit()
     return removed
+
+
+def sync_rosters_as(admin_email: str) -> dict[int, str]:
+    """The periodic roster sync: every linked course's members, recorded in the audit log as `admin_email`."""
+    from sqlalchemy import select
+
+    from lms.accounts.models import User
+    from lms.lti.roster import sync_all_rosters
+
+    admin = db.session.scalar(select(User).where(User.email == admin_email, User.is_admin))
+    if admin is None:
+        return {}
+    outcomes = sync_all_rosters(admin)
+    db.session.commit()
+    return outcomes

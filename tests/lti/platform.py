@@ -19,6 +19,7 @@ INSTRUCTOR = [MEMBERSHIP + "Instructor"]
 ADMINISTRATOR = ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
                  MEMBERSHIP + "Administrator"]
 TOOL = "http://localhost"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 
 
 def new_private_key() -> str:
@@ -59,17 +60,43 @@ class Platform:
         self.private_key = new_private_key()
         self.published_keys = [self.private_key]  # what its key set shows
         self.keyset_requests = 0
+        self.membership_requests = 0
+        self.members = []  # what its Names and Role Provisioning service answers
+        self.tool_key_set = None  # the tool's public key set, as read from the tool
         platform = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                platform.keyset_requests += 1
-                body = json.dumps({"keys": [Registration.get_jwk(key) for key in platform.published_keys]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
+            def _send(self, status, payload, content_type="application/json"):
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_GET(self):  # noqa: N802
+                if self.path.startswith("/memberships"):
+                    token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                    try:
+                        allowed = platform.config().validate_token(token, allowed_scopes=[NRPS_SCOPE])
+                    except Exception:  # noqa: BLE001  (any bad token: refused, as a platform does)
+                        allowed = False
+                    if not allowed:
+                        return self._send(401, {"error": "unauthorized"})
+                    platform.membership_requests += 1
+                    return self._send(200, {"id": self.path, "context": {"id": "course-1"},
+                                            "members": platform.members},
+                                      "application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
+                platform.keyset_requests += 1
+                self._send(200, {"keys": [Registration.get_jwk(key) for key in platform.published_keys]})
+
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                form = dict(parse_qsl(self.rfile.read(length).decode()))
+                try:
+                    self._send(200, platform.config().get_access_token(form))
+                except Exception as error:  # noqa: BLE001
+                    self._send(400, {"error": type(error).__name__})
 
             def log_message(self, *args):
                 pass
@@ -80,7 +107,15 @@ class Platform:
         self.auth_url = f"{self.base}/auth"
         self.token_url = f"{self.base}/token"
         self.deep_link_return_url = f"{self.base}/deep-link-return"
+        self.memberships_url = f"{self.base}/memberships"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def config(self):
+        registration = self._registration()
+        registration.set_tool_key_set(self.tool_key_set)
+        config = _Config(registration=registration)
+        config.get_registration()
+        return config
 
     def read_deep_link_answer(self, browser, token):
         """What the platform makes of the tool's deep-linking answer: its content items, checked against the
@@ -142,6 +177,7 @@ class Platform:
         if extra_claims:
             message.set_extra_claims(extra_claims)
         message.set_id_token_expiration(expires_in)
+        message.set_nrps(self.memberships_url)
         if deep_link:
             message.set_dl(self.deep_link_return_url, title="Place it", extra_data={"course": context_id})
         form = message.lti_launch()

@@ -62,6 +62,7 @@ def upgrade():
     sa.Column('context_id', sa.String(length=255), nullable=False),
     sa.Column('title', sa.String(length=255), nullable=False),
     sa.Column('academy_id', sa.Integer(), nullable=True),
+    sa.Column('memberships_url', sa.String(length=500), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['academy_id'], ['lms_academies.id'], name=op.f('fk_lms_lti_contexts_academy_id_lms_academies'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['platform_id'], ['lms_lti_platforms.id'], name=op.f('fk_lms_lti_contexts_platform_id_lms_lti_platforms'), ondelete='CASCADE'),
