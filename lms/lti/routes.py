@@ -260,6 +260,29 @@ def deep_link():
     return render_template("lms/lti/deep_link.html", academy=academy)
 
 
+@bp.route("/facilitate/lti/contexts/<lms_id:context_id>/roster", methods=["GET", "POST"])
+@login_required
+def roster(context_id):
+    """The course's members from its platform: what a sync would do (GET), then doing it (POST), all or nothing."""
+    context = db.get_or_404(LtiContext, context_id)
+    if context.academy_id is None or not can_facilitate(current_person, context.academy_id):
+        abort(404)
+    from lms.lti.roster import apply_roster, preview_roster
+
+    try:
+        if request.method == "POST":
+            result = apply_roster(context, current_person)
+            db.session.commit()
+            flash(f"{len(result.created) + len(result.enrolled_existing)} people enrolled, "
+                  f"{len(result.role_changed)} changed, {len(result.already_enrolled)} already there.", "success")
+            return redirect(url_for("lms.lti.roster", context_id=context.id))
+        preview = preview_roster(context)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("lms/lti/roster.html", context=context, preview=None, problem=error.message)
+    return render_template("lms/lti/roster.html", context=context, preview=preview, problem=None)
+
+
 # --- admin -----------------------------------------------------------------------------------
 
 def _details(form) -> services.PlatformDetails:

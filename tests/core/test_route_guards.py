@@ -129,6 +129,7 @@ ROUTES = {
     "lms.lti.setup_context": Route("GET", "/lti/contexts/{lti_context}/setup",
                                    {**dict.fromkeys(PERSONAS, 404), "anonymous": LOGIN}),
     "lms.lti.deep_link": Route("GET", "/lti/deep-link", {**dict.fromkeys(PERSONAS, 404), "anonymous": LOGIN}),
+    "lms.lti.roster": Route("GET", "/facilitate/lti/contexts/{lti_context}/roster", FACILITATORS),
     "lms.lti.platforms": Route("GET", "/admin/lti", ADMIN_ONLY),
     "lms.lti.platform": Route("GET", "/admin/lti/platforms/{lti_platform}", ADMIN_ONLY),
     "lms.lti.set_enabled": Route("POST", "/admin/lti/platforms/{lti_platform}/enabled", ADMIN_ONLY,

@@ -62,3 +62,14 @@ def test_one_bad_member_changes_nothing(platform, course):
         apply_roster(course, make_user("Admin", is_admin=True))
     db.session.rollback()
     assert {e.user.email for e in db.session.scalars(select(Enrolment))} == {"tess@example.org"}
+
+
+def test_a_facilitator_previews_and_applies_on_the_web(platform, course, browser):
+    platform.members = [_member("t-1", "Tess Teacher", "tess@example.org", INSTRUCTOR),
+                        _member("u-2", "Bo <b>Learner</b>", "bo@example.org")]
+    page = browser.get(f"/facilitate/lti/contexts/{course.id}/roster")  # the instructor's launch signed them in
+    assert page.status_code == 200 and "Bo &lt;b&gt;Learner&lt;/b&gt;" in page.get_data(as_text=True)
+    assert "Enrol these 2 people" in page.get_data(as_text=True)
+    for _ in range(2):  # sent twice: enrolled once
+        assert browser.post(f"/facilitate/lti/contexts/{course.id}/roster").status_code == 302
+    assert len(db.session.scalars(select(Enrolment)).all()) == 2
