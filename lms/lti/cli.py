@@ -79,3 +79,12 @@ def sync_rosters(admin_email):
     for context_id, outcome in outcomes.items():
         click.echo(f"course {context_id}: {outcome}")
     click.echo(f"{sum(o == 'ok' for o in outcomes.values())} of {len(outcomes)} courses synced.")
+
+
+@lti_cli.command("post-scores")
+def post_scores():
+    """Send the scores waiting for course gradebooks (retrying those that failed, when their time comes)."""
+    from lms.lti.scores import post_due_scores
+
+    counts = post_due_scores()
+    click.echo(f"{counts['posted']} sent, {counts['retry']} to try again later, {counts['failed']} given up.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.extensions import db
@@ -91,6 +91,9 @@ class LtiContext(db.Model):
     academy_id: Mapped[int | None] = mapped_column(ForeignKey("lms_academies.id", ondelete="SET NULL"), index=True)
     # The course's Names and Role Provisioning address, from its latest launch ("" when it offers none).
     memberships_url: Mapped[str] = mapped_column(String(500), default="")
+    # The course's gradebook (Assignment and Grade Services): its line items address and the scopes granted.
+    lineitems_url: Mapped[str] = mapped_column(String(500), default="")
+    ags_scopes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     platform: Mapped[LtiPlatform] = relationship()
@@ -138,3 +141,27 @@ class LtiOneTimeValue(db.Model):
     value: Mapped[str] = mapped_column(String(255), unique=True)
     data: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LtiScorePost(db.Model):
+    """A score to send to a course's gradebook: recorded when it changes, sent later by `post_due_scores`
+    (a page never waits for the platform). The same person, line item and value is recorded once."""
+
+    __tablename__ = "lms_lti_score_posts"
+    __table_args__ = (
+        UniqueConstraint("context_id", "user_id", "line_item", "score", name="uq_lms_lti_score_posts_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("lms_lti_contexts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_users.id", ondelete="CASCADE"), index=True)
+    line_item: Mapped[str] = mapped_column(String(40))  # a key of lms/lti/scores.LINE_ITEMS
+    score: Mapped[float] = mapped_column(Float)
+    maximum: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, posted, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    context: Mapped[LtiContext] = relationship()

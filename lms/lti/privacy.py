@@ -31,7 +31,8 @@ TABLES = (
         table="lms_lti_contexts",
         about="Courses on learning platforms and the academy each one is tied to",
         personal=(),
-        not_personal=("id", "platform_id", "context_id", "title", "academy_id", "memberships_url", "created_at"),
+        not_personal=("id", "platform_id", "context_id", "title", "academy_id", "memberships_url", "lineitems_url",
+                      "ags_scopes", "created_at"),
     ),
     TableDeclaration(
         table="lms_lti_resource_links",
@@ -48,6 +49,19 @@ TABLES = (
         ),
         not_personal=("id", "platform_id", "outcome", "message_type"),
         who_sees="Administrators.",
+    ),
+    TableDeclaration(
+        table="lms_lti_score_posts",
+        about="Your results sent to your course's gradebook on its learning platform",
+        personal=(
+            P("user_id", "whose result", "to send it to the course's gradebook"),
+            P("score", "the result (readings finished, reflections sent, sessions attended, certificate)",
+              "the same"),
+            P("posted_at", "when it was sent", "to send each result once"),
+            P("created_at", "when it changed", "the same"),
+        ),
+        not_personal=("id", "context_id", "line_item", "maximum", "status", "attempts", "next_attempt_at"),
+        who_sees="You, the course's teachers on its platform, and administrators.",
     ),
     TableDeclaration(
         table="lms_lti_one_time_values",

@@ -172,6 +172,12 @@ def context_for_launch(platform: LtiPlatform, claims: dict) -> LtiContext:
     url = nrps.get("context_memberships_url") if isinstance(nrps, dict) else None
     if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 500:
         found.memberships_url = url
+    ags = claims.get("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint") or {}
+    lineitems = ags.get("lineitems") if isinstance(ags, dict) else None
+    if isinstance(lineitems, str) and lineitems.startswith(("https://", "http://")) and len(lineitems) <= 500:
+        found.lineitems_url = lineitems
+        scopes = ags.get("scope")
+        found.ags_scopes = " ".join(scope for scope in scopes if isinstance(scope, str)) if isinstance(scopes, list) else ""
     db.session.flush()
     return found
 

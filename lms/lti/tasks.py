@@ -23,3 +23,10 @@ def sync_rosters_as(admin_email: str) -> dict[int, str]:
     outcomes = sync_all_rosters(admin)
     db.session.commit()
     return outcomes
+
+
+def post_scores() -> dict[str, int]:
+    """Send the scores waiting for course gradebooks (lms/lti/scores.py); commits each one itself."""
+    from lms.lti.scores import post_due_scores
+
+    return post_due_scores()

@@ -19,6 +19,7 @@ INSTRUCTOR = [MEMBERSHIP + "Instructor"]
 ADMINISTRATOR = ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
                  MEMBERSHIP + "Administrator"]
 TOOL = "http://localhost"
+AGS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 
 
@@ -62,7 +63,10 @@ class Platform:
         self.keyset_requests = 0
         self.membership_requests = 0
         self.members = []  # what its Names and Role Provisioning service answers
-        self.tool_key_set = None  # the tool's public key set, as read from the tool
+        self.tool_key_set = None
+        self.line_items = {}  # its course's gradebook columns, by id
+        self.scores = []  # every score the tool posted, with its column's label
+        self.ags_down = False  # the tool's public key set, as read from the tool
         platform = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -74,14 +78,21 @@ class Platform:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _allowed(self, scope):
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                try:
+                    return platform.config().validate_token(token, allowed_scopes=[scope])
+                except Exception:  # noqa: BLE001  (any bad token: refused, as a platform does)
+                    return False
+
             def do_GET(self):  # noqa: N802
+                if self.path.startswith("/lineitems"):
+                    if not self._allowed(AGS_SCOPE):
+                        return self._send(401, {"error": "unauthorized"})
+                    return self._send(200, list(platform.line_items.values()),
+                                      "application/vnd.ims.lis.v2.lineitemcontainer+json")
                 if self.path.startswith("/memberships"):
-                    token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-                    try:
-                        allowed = platform.config().validate_token(token, allowed_scopes=[NRPS_SCOPE])
-                    except Exception:  # noqa: BLE001  (any bad token: refused, as a platform does)
-                        allowed = False
-                    if not allowed:
+                    if not self._allowed(NRPS_SCOPE):
                         return self._send(401, {"error": "unauthorized"})
                     platform.membership_requests += 1
                     return self._send(200, {"id": self.path, "context": {"id": "course-1"},
@@ -92,7 +103,19 @@ class Platform:
 
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
-                form = dict(parse_qsl(self.rfile.read(length).decode()))
+                raw = self.rfile.read(length).decode()
+                if self.path.startswith("/lineitems"):
+                    if platform.ags_down or not self._allowed(AGS_SCOPE):
+                        return self._send(503 if platform.ags_down else 401, {"error": "no"})
+                    body = json.loads(raw)
+                    if self.path == "/lineitems":
+                        item = {**body, "id": f"{platform.base}/lineitems/{len(platform.line_items) + 1}"}
+                        platform.line_items[item["id"]] = item
+                        return self._send(201, item, "application/vnd.ims.lis.v2.lineitem+json")
+                    line_item_id = f"{platform.base}{self.path.removesuffix('/scores')}"
+                    platform.scores.append({**body, "lineitem": platform.line_items[line_item_id]["label"]})
+                    return self._send(200, {})
+                form = dict(parse_qsl(raw))
                 try:
                     self._send(200, platform.config().get_access_token(form))
                 except Exception as error:  # noqa: BLE001
@@ -108,6 +131,7 @@ class Platform:
         self.token_url = f"{self.base}/token"
         self.deep_link_return_url = f"{self.base}/deep-link-return"
         self.memberships_url = f"{self.base}/memberships"
+        self.lineitems_url = f"{self.base}/lineitems"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def config(self):
@@ -178,6 +202,7 @@ class Platform:
             message.set_extra_claims(extra_claims)
         message.set_id_token_expiration(expires_in)
         message.set_nrps(self.memberships_url)
+        message.set_ags(self.lineitems_url)
         if deep_link:
             message.set_dl(self.deep_link_return_url, title="Place it", extra_data={"course": context_id})
         form = message.lti_launch()
