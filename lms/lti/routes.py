@@ -336,6 +336,33 @@ def set_enabled(platform_id):
     return redirect(url_for("lms.lti.platform", platform_id=found.id))
 
 
+@bp.route("/admin/lti/registration-links", methods=["POST"])
+@admin_required
+def new_registration_link():
+    """A one-day address a platform's admin pastes to register the tool (LTI Dynamic Registration)."""
+    from lms.lti.registration import new_registration_key
+
+    key = new_registration_key()
+    db.session.commit()
+    link = url_for("lms.lti.dynamic_registration", key=key, _external=True)
+    return render_template("lms/lti/registration_link.html", link=link)
+
+
+@bp.route("/lti/register/<key>")
+def dynamic_registration(key):
+    """The platform opens this with its configuration's address; the tool registers itself there."""
+    from lms.lti.registration import register_dynamically
+
+    try:
+        platform = register_dynamically(key, request.args.get("openid_configuration", ""),
+                                        request.args.get("registration_token"))
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("lms/lti/registered.html", problem=error.message), 400
+    db.session.commit()
+    return render_template("lms/lti/registered.html", problem=None, platform=platform)
+
+
 def tool_urls() -> dict:
     return {
         "login": url_for("lms.lti.login", _external=True),

@@ -130,6 +130,8 @@ ROUTES = {
                                    {**dict.fromkeys(PERSONAS, 404), "anonymous": LOGIN}),
     "lms.lti.deep_link": Route("GET", "/lti/deep-link", {**dict.fromkeys(PERSONAS, 404), "anonymous": LOGIN}),
     "lms.lti.roster": Route("GET", "/facilitate/lti/contexts/{lti_context}/roster", FACILITATORS),
+    "lms.lti.new_registration_link": Route("POST", "/admin/lti/registration-links", ADMIN_ONLY),
+    "lms.lti.dynamic_registration": Route("GET", "/lti/register/not-a-real-key", dict.fromkeys(PERSONAS, OK)),
     "lms.lti.platforms": Route("GET", "/admin/lti", ADMIN_ONLY),
     "lms.lti.platform": Route("GET", "/admin/lti/platforms/{lti_platform}", ADMIN_ONLY),
     "lms.lti.set_enabled": Route("POST", "/admin/lti/platforms/{lti_platform}/enabled", ADMIN_ONLY,

@@ -66,7 +66,8 @@ class Platform:
         self.tool_key_set = None
         self.line_items = {}  # its course's gradebook columns, by id
         self.scores = []  # every score the tool posted, with its column's label
-        self.ags_down = False  # the tool's public key set, as read from the tool
+        self.ags_down = False
+        self.tool_registration = None  # what the tool sent to its registration endpoint  # the tool's public key set, as read from the tool
         platform = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,6 +87,13 @@ class Platform:
                     return False
 
             def do_GET(self):  # noqa: N802
+                if self.path == "/openid-configuration":
+                    return self._send(200, {
+                        "issuer": platform.base, "authorization_endpoint": platform.auth_url,
+                        "token_endpoint": platform.token_url, "jwks_uri": platform.keyset_url,
+                        "registration_endpoint": f"{platform.base}/register",
+                        "https://purl.imsglobal.org/spec/lti-platform-configuration": {"product_family_code": "moodle"},
+                    })
                 if self.path.startswith("/lineitems"):
                     if not self._allowed(AGS_SCOPE):
                         return self._send(401, {"error": "unauthorized"})
@@ -104,6 +112,14 @@ class Platform:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length).decode()
+                if self.path == "/register":
+                    if self.headers.get("Authorization") != "Bearer reg-token":
+                        return self._send(401, {"error": "no"})
+                    platform.tool_registration = json.loads(raw)
+                    tool = platform.tool_registration["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+                    return self._send(200, {**platform.tool_registration, "client_id": "dyn-client",
+                                            "https://purl.imsglobal.org/spec/lti-tool-configuration":
+                                                {**tool, "deployment_id": "dyn-deploy"}})
                 if self.path.startswith("/lineitems"):
                     if platform.ags_down or not self._allowed(AGS_SCOPE):
                         return self._send(503 if platform.ags_down else 401, {"error": "no"})
