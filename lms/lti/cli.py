@@ -83,8 +83,8 @@ def sync_rosters(admin_email):
 
 @lti_cli.command("post-scores")
 def post_scores():
-    """Send the scores waiting for course gradebooks (retrying those that failed, when their time comes)."""
-    from lms.lti.scores import post_due_scores
+    """Record changed results of linked academies and send them to course gradebooks (with retries)."""
+    from lms.lti.tasks import post_scores as record_and_post
 
-    counts = post_due_scores()
+    counts = record_and_post()
     click.echo(f"{counts['posted']} sent, {counts['retry']} to try again later, {counts['failed']} given up.")

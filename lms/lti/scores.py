@@ -106,3 +106,60 @@ def post_due_scores(now: datetime | None = None) -> dict[str, int]:
             counts["posted"] += 1
         db.session.commit()
     return counts
+
+
+def refresh_scores(academy_id: int) -> int:
+    """Record the four results of every learner the course's platform knows, from the academy's own records
+    (readings finished, reflections sent, sessions attended, a valid certificate). Unchanged values add nothing,
+    so the periodic job may run it as often as it likes; no other domain has to call in. The caller commits."""
+    from sqlalchemy import func
+
+    from lms.academies.models import Enrolment, LiveSession
+    from lms.attendance.models import Attendance
+    from lms.certificates.models import Certificate
+    from lms.readings.models import Reading, ReadingProgress
+    from lms.reflections.models import Reflection
+
+    platform_ids = list(db.session.scalars(select(LtiContext.platform_id).where(
+        LtiContext.academy_id == academy_id, LtiContext.lineitems_url != "")))
+    if not platform_ids:
+        return 0
+    learners = db.session.scalars(
+        select(User).join(Enrolment, Enrolment.user_id == User.id)
+        .join(LtiIdentity, LtiIdentity.user_id == User.id)
+        .where(Enrolment.academy_id == academy_id, Enrolment.role == "learner",
+               LtiIdentity.platform_id.in_(platform_ids)).distinct()
+    ).all()
+    readings = select(Reading.id).where(Reading.academy_id == academy_id)
+    sessions = select(LiveSession.id).where(LiveSession.academy_id == academy_id)
+    reading_total = db.session.scalar(select(func.count()).select_from(readings.subquery()))
+    session_total = db.session.scalar(select(func.count()).select_from(sessions.subquery()))
+
+    def count(statement) -> int:
+        return db.session.scalar(select(func.count()).select_from(statement.subquery()))
+
+    added = 0
+    for user in learners:
+        values = {
+            "readings": (count(select(ReadingProgress.id).where(
+                ReadingProgress.user_id == user.id, ReadingProgress.reading_id.in_(readings),
+                ReadingProgress.finished_at.is_not(None))), reading_total),
+            "reflections": (count(select(Reflection.id).where(
+                Reflection.user_id == user.id, Reflection.reading_id.in_(readings),
+                Reflection.status != "draft")), reading_total),
+            "attendance": (count(select(Attendance.id).where(
+                Attendance.user_id == user.id, Attendance.live_session_id.in_(sessions),
+                Attendance.status.in_(("present", "excused")))), session_total),
+            "certificate": (count(select(Certificate.id).where(
+                Certificate.user_id == user.id, Certificate.academy_id == academy_id,
+                Certificate.status == "valid")), 1),
+        }
+        for line_item, (score, maximum) in values.items():
+            if maximum == 0:
+                continue
+            already = db.session.scalar(select(LtiScorePost.id).where(
+                LtiScorePost.user_id == user.id, LtiScorePost.line_item == line_item))
+            if score == 0 and already is None:
+                continue  # nothing done yet: the gradebook's empty cell says as much
+            added += record_score(user, academy_id, line_item, score, maximum)
+    return added

@@ -26,7 +26,16 @@ def sync_rosters_as(admin_email: str) -> dict[int, str]:
 
 
 def post_scores() -> dict[str, int]:
-    """Send the scores waiting for course gradebooks (lms/lti/scores.py); commits each one itself."""
-    from lms.lti.scores import post_due_scores
+    """Record every linked academy's changed results, then send the scores waiting for course gradebooks
+    (lms/lti/scores.py); each post is committed on its own."""
+    from sqlalchemy import select
 
+    from lms.lti.models import LtiContext
+    from lms.lti.scores import post_due_scores, refresh_scores
+
+    academy_ids = set(db.session.scalars(select(LtiContext.academy_id).where(LtiContext.academy_id.is_not(None),
+                                                                             LtiContext.lineitems_url != "")))
+    for academy_id in sorted(academy_ids):
+        refresh_scores(academy_id)
+    db.session.commit()
     return post_due_scores()

@@ -31,8 +31,7 @@ def test_scores_arrive_at_the_platform_once(platform, ada, runner):
     assert record_score(user, academy.id, "readings", 1, 3) == 0  # the same value again: kept once
     record_score(user, academy.id, "certificate", 1, 1)
     db.session.commit()
-    result = runner.invoke(args=["lms", "lti", "post-scores"])
-    assert "2 sent" in result.output, result.output
+    assert post_due_scores()["posted"] == 2
     assert [(s["lineitem"], s["scoreGiven"], s["scoreMaximum"], s["userId"]) for s in platform.scores] == [
         ("Readings finished", 1, 3, "u-1"), ("Certificate issued", 1, 1, "u-1")]
     assert sorted(item["label"] for item in platform.line_items.values()) == ["Certificate issued",
@@ -59,3 +58,18 @@ def test_a_platform_that_is_down_is_tried_again_later(platform, ada):
     platform.ags_down = False
     assert post_due_scores(now + timedelta(minutes=3))["posted"] == 1
     assert platform.scores[0]["lineitem"] == "Reflections submitted"
+
+
+def test_results_are_read_from_the_academy_and_sent_by_the_job(platform, ada, runner):
+    from lms.readings.models import ReadingProgress
+    from tests.factories import make_reading
+
+    user, academy = ada
+    first, _second = make_reading(academy, "One"), make_reading(academy, "Two")
+    db.session.add(ReadingProgress(user_id=user.id, reading_id=first.id, opened_at=utcnow(), finished_at=utcnow()))
+    db.session.commit()
+    result = runner.invoke(args=["lms", "lti", "post-scores"])
+    assert "1 sent" in result.output, result.output
+    assert [(s["lineitem"], s["scoreGiven"], s["scoreMaximum"]) for s in platform.scores] == [
+        ("Readings finished", 1, 2)]
+    assert "0 sent" in runner.invoke(args=["lms", "lti", "post-scores"]).output  # nothing changed, nothing sent
