@@ -9,5 +9,6 @@ def platform(runner):
     found = Platform()
     result = runner.invoke(args=found.cli_args())
     assert result.exit_code == 0, result.output
+    found.id = int(result.output.split("Registered platform ")[1].split(":")[0])  # its row's id
     yield found
     found.close()

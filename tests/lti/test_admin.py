@@ -25,17 +25,17 @@ def test_an_admin_registers_a_platform_sees_its_launches_and_turns_it_off(browse
     assert again.status_code == 400 and "already registered" in again.get_data(as_text=True)
 
     academy = make_academy("Peer Mentoring")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
     db.session.commit()
     learner = browser.__class__(browser.client.application.test_client())
     assert platform.launch(learner)[0].status_code == 302
-    launches = browser.get("/admin/lti/platforms/1").get_data(as_text=True)
+    launches = browser.get(f"/admin/lti/platforms/{platform.id}").get_data(as_text=True)
     assert "let in" in launches and "ada@example.org" not in launches
 
     for _ in range(2):  # a double click turns it off once
-        assert browser.post("/admin/lti/platforms/1/enabled", {"enabled": "no"}).status_code == 302
+        assert browser.post(f"/admin/lti/platforms/{platform.id}/enabled", {"enabled": "no"}).status_code == 302
     db.session.expire_all()
-    assert db.session.get(LtiPlatform, 1).enabled is False
+    assert db.session.get(LtiPlatform, platform.id).enabled is False
     assert platform.login(learner).status_code == 403
 
 
@@ -45,7 +45,7 @@ def test_only_a_session_begun_by_a_launch_may_be_framed_and_only_by_its_platform
     assert plain.headers["X-Frame-Options"] == "DENY"
 
     academy = make_academy("Peer Mentoring")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
     db.session.commit()
     assert platform.launch(browser)[0].status_code == 302
     page = browser.get("/learn/")
@@ -59,10 +59,11 @@ def test_over_https_the_launch_session_cookie_travels_in_frames_and_forms_still_
     from tests.conftest import Browser
     from tests.lti.platform import Platform
 
+    registered_id = platform.id
     platform = Platform(tool="https://localhost")
     academy = make_academy("Peer Mentoring")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
-    registered = db.session.get(LtiPlatform, 1)
+    db.session.add(LtiContext(platform_id=registered_id, context_id="course-1", academy_id=academy.id))
+    registered = db.session.get(LtiPlatform, registered_id)
     registered.keyset_url, registered.auth_url = platform.keyset_url, platform.auth_url
     db.session.commit()
     secure = Browser(app.test_client())

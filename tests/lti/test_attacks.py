@@ -11,7 +11,7 @@ from tests.lti.platform import ADMINISTRATOR, LEARNER, new_private_key
 @pytest.fixture(autouse=True)
 def tied_course(platform):
     academy = make_academy("Peer Mentoring")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
     db.session.commit()
     return academy
 
@@ -46,7 +46,7 @@ def test_a_rotated_platform_key_is_fetched_again(platform, browser):
     new_key = new_private_key()
     platform.published_keys = [new_key]
     # Past the refetch pause: the cached set lacks the new key, so the tool asks the platform again.
-    db.session.get(LtiPlatform, 1).keyset_fetched_at = None
+    db.session.get(LtiPlatform, platform.id).keyset_fetched_at = None
     db.session.commit()
     response, _ = platform.launch(browser, signing_key=new_key)
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
@@ -78,12 +78,12 @@ def test_an_expired_token_is_refused(platform, browser):
 
 
 def test_a_disabled_platform_is_refused_at_login_and_at_launch(platform, browser):
-    db.session.get(LtiPlatform, 1).enabled = False
+    db.session.get(LtiPlatform, platform.id).enabled = False
     db.session.commit()
     _refused(platform.login(browser), 403, "switched off")
 
     # Switched off between the login and the launch.
-    db.session.get(LtiPlatform, 1).enabled = True
+    db.session.get(LtiPlatform, platform.id).enabled = True
     db.session.commit()
     from urllib.parse import parse_qsl, urlsplit
 
@@ -91,7 +91,7 @@ def test_a_disabled_platform_is_refused_at_login_and_at_launch(platform, browser
 
     answer = platform.login(browser)
     preflight = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
-    db.session.get(LtiPlatform, 1).enabled = False
+    db.session.get(LtiPlatform, platform.id).enabled = False
     db.session.commit()
     message = _Launch(preflight, _Config(registration=platform._registration()))
     message.set_user_data("u-1", LEARNER, email_address="ada@example.org")

@@ -20,7 +20,7 @@ def test_an_instructor_places_one_reading_and_a_learner_lands_on_it(platform, br
     academy = make_academy("Peer Mentoring")
     reading = make_reading(academy, "On listening")
     other_reading = make_reading(make_academy("Elsewhere"), "Not yours")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
     db.session.commit()
 
     response, _ = platform.launch(browser, sub="t-1", roles=INSTRUCTOR, email="tess@example.org", deep_link=True)
@@ -48,7 +48,7 @@ def test_an_instructor_places_one_reading_and_a_learner_lands_on_it(platform, br
 def test_a_reading_of_another_academy_named_in_custom_parameters_is_ignored(platform, browser):
     academy = make_academy("Peer Mentoring")
     elsewhere = make_reading(make_academy("Elsewhere"), "Not yours")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
     db.session.commit()
     response, _ = platform.launch(browser, custom={"lms_reading": str(elsewhere.id)})
     assert response.status_code == 302 and response.headers["Location"].endswith("/learn/")
@@ -56,7 +56,7 @@ def test_a_reading_of_another_academy_named_in_custom_parameters_is_ignored(plat
 
 def test_a_learner_cannot_deep_link(platform, browser):
     academy = make_academy("Peer Mentoring")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
     db.session.commit()
     response, _ = platform.launch(browser, deep_link=True)
     assert response.status_code == 403
@@ -65,7 +65,7 @@ def test_a_learner_cannot_deep_link(platform, browser):
 
 def test_the_whole_academy_can_be_placed(platform, browser):
     academy = make_academy("Peer Mentoring")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
     db.session.commit()
     platform.launch(browser, sub="t-1", roles=INSTRUCTOR, email="tess@example.org", deep_link=True)
     _, token = _answer(browser.post("/lti/deep-link", {"reading": "academy"}))

@@ -36,4 +36,4 @@ def test_a_made_up_address_registers_nothing(platform, browser):
     response = browser.get("/lti/register/made-up" + query)
     assert response.status_code == 400
     assert platform.tool_registration is None
-    assert db.session.scalars(select(LtiPlatform)).all() == [db.session.get(LtiPlatform, 1)]
+    assert db.session.scalars(select(LtiPlatform)).all() == [db.session.get(LtiPlatform, platform.id)]

@@ -9,9 +9,9 @@ from tests.factories import make_academy
 from tests.lti.platform import INSTRUCTOR
 
 
-def _tie(context_id="course-1"):
+def _tie(platform, context_id="course-1"):
     academy = make_academy("Peer Mentoring")
-    db.session.add(LtiContext(platform_id=1, context_id=context_id, academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id=context_id, academy_id=academy.id))
     db.session.commit()
     return academy
 
@@ -68,7 +68,7 @@ def test_a_learner_of_a_course_not_set_up_reads_so_and_is_not_enrolled(platform,
 
 
 def test_a_launch_without_email_says_the_course_does_not_share_it(platform, browser):
-    _tie()
+    _tie(platform)
     response, _ = platform.launch(browser, email=None)
     assert response.status_code == 403
     assert "does not share email addresses" in response.get_data(as_text=True)
@@ -78,11 +78,11 @@ def test_an_account_with_the_same_email_is_linked_only_when_the_platform_is_trus
     from lms.lti.models import LtiPlatform
     from tests.factories import make_user
 
-    _tie()
+    _tie(platform)
     make_user("Ada Here", email="ada@example.org")
     response, _ = platform.launch(browser)
     assert response.status_code == 403 and "already an account" in response.get_data(as_text=True)
-    db.session.get(LtiPlatform, 1).trusts_emails = True
+    db.session.get(LtiPlatform, platform.id).trusts_emails = True
     db.session.commit()
     response, _ = platform.launch(browser)
     assert response.status_code == 302

@@ -19,7 +19,7 @@ def _member(user_id, name, email, roles=LEARNER, status="Active"):
 @pytest.fixture
 def course(platform, browser):
     academy = make_academy("Peer Mentoring")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
     db.session.commit()
     platform.tool_key_set = browser.get("/lti/jwks").get_json()
     # A launch tells the tool where the course's member list is.

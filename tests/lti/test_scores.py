@@ -16,7 +16,7 @@ from tests.factories import make_academy
 @pytest.fixture
 def ada(platform, browser):
     academy = make_academy("Peer Mentoring")
-    db.session.add(LtiContext(platform_id=1, context_id="course-1", academy_id=academy.id))
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
     db.session.commit()
     platform.tool_key_set = browser.get("/lti/jwks").get_json()
     assert platform.launch(browser)[0].status_code == 302

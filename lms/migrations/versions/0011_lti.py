@@ -39,7 +39,7 @@ def upgrade():
     sa.Column('auth_url', sa.String(length=500), nullable=False),
     sa.Column('token_url', sa.String(length=500), nullable=False),
     sa.Column('keyset_url', sa.String(length=500), nullable=False),
-    sa.Column('enabled', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('enabled', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('trusts_emails', sa.Boolean(), nullable=False),
     sa.Column('keyset_json', sa.Text(), nullable=False),
     sa.Column('keyset_fetched_at', sa.DateTime(timezone=True), nullable=True),
