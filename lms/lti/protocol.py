@@ -6,8 +6,8 @@ import json
 import logging
 from datetime import timedelta
 
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from jwcrypto.jwk import JWK
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.deployment import Deployment
@@ -213,13 +213,26 @@ class _Launch(FlaskMessageLaunch):
         return self
 
 
+def _audience(body: dict) -> str | None:
+    aud = body.get("aud")
+    if isinstance(aud, list):
+        return aud[0] if len(aud) == 1 and isinstance(aud[0], str) else None
+    return aud if isinstance(aud, str) else None
+
+
 def validated_launch() -> tuple[dict, LtiPlatform]:
     """The launch's claims after every check pylti1p3 and the LMS make; LaunchRefused otherwise."""
     request = FlaskRequest()
     launch = _Launch(request, DatabaseToolConf(), session_service=DatabaseSessionService(request))
     if not request.get_param("id_token"):
         raise LaunchRefused("bad_token")
-    launch.validate()
+    try:
+        launch.validate()
+    except LaunchRefused as error:
+        if error.platform is None and launch._jwt.get("body"):
+            # For the admin's launches page and the frame the page shows in: the platform the token names.
+            error.platform = find_platform(launch._jwt["body"].get("iss"), _audience(launch._jwt["body"]))
+        raise
     claims = launch.get_launch_data()
     platform = find_platform(launch.get_iss(), launch.get_client_id())
     if claims.get("https://purl.imsglobal.org/spec/lti/claim/version") != "1.3.0":

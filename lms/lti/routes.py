@@ -96,6 +96,8 @@ def _refused(error: LaunchRefused, new_window_url: str | None = None):
         log.warning("LTI refusal detail (%s): %s", error.reason, error.detail[:200])
     db.session.commit()  # the spent nonce and the log entry stay, whatever the page
     title, words, status = REFUSAL_PAGES[error.reason]
+    if error.platform is not None and error.platform.enabled:
+        g.lms_frame_ancestors = [error.platform.origin]  # the refusal shows inside that platform's frame
     return render_template("lms/lti/refused.html", title=title, words=words,
                            new_window_url=new_window_url), status
 

@@ -69,6 +69,8 @@ def test_a_wrong_deployment_is_refused(platform, browser):
         "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "deploy-unknown"})
     _refused(response, 400, "deployment id")
     assert _last_outcome() == "deployment"
+    # Shown in the platform's frame, where the link was clicked; a disabled or unknown platform's is not framed.
+    assert f"frame-ancestors 'self' {platform.base}" in response.headers["Content-Security-Policy"]
 
 
 def test_an_expired_token_is_refused(platform, browser):
