@@ -13,6 +13,7 @@ from lms.core.extensions import csrf
 from lms.core.security import add_security_headers
 from lms.core.text import has_control_characters, without_control_characters
 from lms.core.web import form_field_values
+from lms.lti.routes import bp as lti_bp
 from lms.notifications.routes import bp as notifications_bp
 from lms.paper.routes import bp as paper_bp
 from lms.privacy.routes import bp as privacy_bp
@@ -32,7 +33,7 @@ lms_blueprint.after_request(add_security_headers)
 register_database_errors(lms_blueprint)
 for domain_blueprint in (
     accounts_bp, academies_bp, readings_bp, reflections_bp, attendance_bp, certificates_bp, notifications_bp,
-    audit_bp, privacy_bp, paper_bp,
+    audit_bp, privacy_bp, paper_bp, lti_bp,
 ):
     lms_blueprint.register_blueprint(domain_blueprint)
 
@@ -48,10 +49,17 @@ def template_person() -> dict:
 lms_blueprint.context_processor(template_person)
 
 
+# An LTI platform posts these from its own site: the launch is checked by the platform's signature, the
+# single-use nonce and the state cookie (lms/lti/protocol.py), not by our form token.
+FORM_TOKEN_EXEMPT = {"lms.lti.login", "lms.lti.launch"}
+
+
 @lms_blueprint.before_request
 def _check_form_token():
     """Every form sent to an LMS page carries its CSRF token (unless the app's CSRFProtect checks every page)."""
     config = current_app.config
+    if request.endpoint in FORM_TOKEN_EXEMPT:
+        return
     if config["WTF_CSRF_ENABLED"] and not config["WTF_CSRF_CHECK_DEFAULT"] and request.method in config["WTF_CSRF_METHODS"]:
         csrf.protect()
 

@@ -7,6 +7,7 @@ from lms.attendance.cli import import_attendance
 from lms.certificates.cli import issue_certificates
 from lms.demo.cli import load_demo
 from lms.jobs.cli import worker
+from lms.lti.cli import lti_cli
 from lms.notifications.cli import send_due_mail
 from lms.paper.cli import reading_pack
 from lms.schema import db_cli
@@ -14,6 +15,7 @@ from lms.schema import db_cli
 lms_cli = AppGroup("lms", help="Learning Academy commands.")
 for command in (
     create_admin, load_demo, import_attendance, send_due_mail, issue_certificates, reading_pack, worker, db_cli,
+    lti_cli,
 ):
     lms_cli.add_command(command)
 

@@ -54,6 +54,8 @@ DEFAULTS = {
     # Where background work waits for the worker (lms/jobs/queue.py): empty for a SQLite file in the instance
     # folder; redis://host:6379/0 for several machines; "immediate" runs each task where it is queued.
     "LMS_QUEUE_URL": "",
+    # The admin a daily LTI roster sync is recorded as (lms/lti/tasks.py); empty: no periodic sync.
+    "LMS_LTI_SYNC_AS": "",
     "LMS_QUEUE_NAME": "lms",
     # Certificates rendered by one wkhtmltopdf run, and how many such batches of one job run at once.
     "LMS_CERTIFICATE_BATCH": 50,
@@ -103,6 +105,7 @@ ENVIRONMENT = {
     "LMS_PDF_TIMEOUT": float,
     "LMS_SCAN_MAX_BYTES": int,
     "LMS_QUEUE_URL": str,
+    "LMS_LTI_SYNC_AS": str,
     "LMS_QUEUE_NAME": str,
     "LMS_CERTIFICATE_BATCH": int,
     "LMS_CERTIFICATE_PARALLEL": int,

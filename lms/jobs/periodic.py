@@ -3,10 +3,11 @@ from huey import crontab
 
 from lms.attendance.tasks import forget_old_previews
 from lms.certificates.tasks import resume_issue_jobs
+from lms.lti.tasks import forget_spent_login_values, post_scores, sync_rosters
 from lms.notifications.tasks import send_due_mail
 
 # Imported when an app sets up its queue, so that every task is registered with the worker.
-TASK_MODULES = ("lms.attendance.tasks", "lms.certificates.tasks", "lms.notifications.tasks")
+TASK_MODULES = ("lms.attendance.tasks", "lms.certificates.tasks", "lms.lti.tasks", "lms.notifications.tasks")
 
 PERIODIC = (
     # Due mail: "readings are open", reminders, feedback released, retries; and reset links still to answer.
@@ -16,4 +17,9 @@ PERIODIC = (
     (crontab(minute="*"), resume_issue_jobs),
     # Attendance reports whose preview was not saved within a day are deleted, file and all.
     (crontab(minute="17"), forget_old_previews),
+    # LTI: results sent to course gradebooks (retried with a growing wait), spent login values forgotten, and
+    # each linked course's roster synced once a day as the admin LMS_LTI_SYNC_AS names.
+    (crontab(minute="*/5"), post_scores),
+    (crontab(minute="23"), forget_spent_login_values),
+    (crontab(minute="41", hour="3"), sync_rosters),
 )

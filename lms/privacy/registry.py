@@ -8,6 +8,7 @@ from lms.audit import privacy as audit
 from lms.certificates import privacy as certificates
 from lms.core import privacy as core
 from lms.core.personal_data import TableDeclaration
+from lms.lti import privacy as lti
 from lms.notifications import privacy as notifications
 from lms.paper import privacy as paper
 from lms.readings import privacy as readings
@@ -16,7 +17,7 @@ from lms.reflections import privacy as reflections
 DOMAINS = {
     "accounts": accounts, "academies": academies, "readings": readings, "reflections": reflections,
     "attendance": attendance, "certificates": certificates, "notifications": notifications,
-    "paper": paper, "audit": audit, "core": core,
+    "paper": paper, "audit": audit, "lti": lti, "core": core,
 }
 
 

@@ -11,6 +11,7 @@ from lms.attendance.models import AttendanceImport
 from lms.certificates.models import Certificate, CertificateJob
 from lms.core.extensions import db
 from lms.core.types import utcnow
+from lms.lti.models import LtiContext, LtiPlatform
 from lms.notifications.models import OutgoingMail
 from lms.paper.models import Transcription
 from lms.reflections.models import Reflection, ReflectionVersion
@@ -133,6 +134,21 @@ ROUTES = {
     "lms.certificates.job": Route("GET", "/admin/academies/{academy}/certificates/jobs/{certificate_job}", ADMIN_ONLY),
     "lms.certificates.job_progress": Route(
         "GET", "/admin/academies/{academy}/certificates/jobs/{certificate_job}.json", ADMIN_ONLY),
+    # LTI: the platform's pages are public and refuse a bad request plainly (400); a course's set-up only for
+    # the instructor whose launch led there (tests/lti), so a 404 for everyone else.
+    "lms.lti.login": Route("GET", "/lti/login", PUBLIC),
+    "lms.lti.launch": Route("POST", "/lti/launch", PUBLIC, {}),
+    "lms.lti.jwks": Route("GET", "/lti/jwks", PUBLIC),
+    "lms.lti.setup_context": Route("GET", "/lti/contexts/{lti_context}/setup",
+                                   {**dict.fromkeys(PERSONAS, 404), "anonymous": LOGIN}),
+    "lms.lti.deep_link": Route("GET", "/lti/deep-link", {**dict.fromkeys(PERSONAS, 404), "anonymous": LOGIN}),
+    "lms.lti.roster": Route("GET", "/facilitate/lti/contexts/{lti_context}/roster", FACILITATORS),
+    "lms.lti.new_registration_link": Route("POST", "/admin/lti/registration-links", ADMIN_ONLY),
+    "lms.lti.dynamic_registration": Route("GET", "/lti/register/not-a-real-key", dict.fromkeys(PERSONAS, OK)),
+    "lms.lti.platforms": Route("GET", "/admin/lti", ADMIN_ONLY),
+    "lms.lti.platform": Route("GET", "/admin/lti/platforms/{lti_platform}", ADMIN_ONLY),
+    "lms.lti.set_enabled": Route("POST", "/admin/lti/platforms/{lti_platform}/enabled", ADMIN_ONLY,
+                                 {"enabled": "yes"}),
 }
 
 
@@ -176,6 +192,13 @@ def _academy_objects(title, learner, facilitator):
     db.session.add(transcription)
     job = CertificateJob(academy_id=academy.id, state="finished", total=0)  # an "issue to all" that is done
     db.session.add(job)
+    lti_platform = LtiPlatform(issuer=f"https://{title.replace(' ', '-')}.example", client_id="c",
+                               deployment_ids="d", auth_url="https://p.example/auth",
+                               token_url="https://p.example/token", keyset_url="https://p.example/jwks")
+    db.session.add(lti_platform)
+    db.session.flush()
+    lti_context = LtiContext(platform_id=lti_platform.id, context_id="course", academy_id=academy.id)
+    db.session.add(lti_context)
     db.session.commit()
     return {
         "transcription": transcription.id,
@@ -184,6 +207,7 @@ def _academy_objects(title, learner, facilitator):
         "reflection": reflection.id, "certificate": certificate.id,
         "certificate_code": certificate.verification_code, "learner": learner.id, "mail": mail.id,
         "attendance_import": attendance_import.id, "certificate_job": job.id,
+        "lti_platform": lti_platform.id, "lti_context": lti_context.id,
     }
 
 

@@ -78,13 +78,18 @@ def test_redis_lets_several_machines_share_the_queue(database_uri, tmp_path):
         huey.flush()
 
 
-def test_due_mail_and_unfinished_certificate_jobs_every_minute_and_old_previews_every_hour(app):
+def test_what_runs_on_the_schedule(app):
     huey = app.extensions["lms_queue"].huey
-    for moment in (datetime(2026, 12, 2, 9, 0), datetime(2026, 12, 2, 23, 59)):
-        due = {task.name for task in huey.read_periodic(moment)}
-        assert due == {"send_due_mail", "resume_issue_jobs"}
-    assert {task.name for task in huey.read_periodic(datetime(2026, 12, 2, 9, 17))} == {
-        "send_due_mail", "resume_issue_jobs", "forget_old_previews"}
+
+    def due(hour, minute):
+        return {task.name for task in huey.read_periodic(datetime(2026, 12, 2, hour, minute))}
+
+    every_minute = {"send_due_mail", "resume_issue_jobs"}
+    assert due(9, 1) == due(23, 59) == every_minute
+    assert due(9, 17) == every_minute | {"forget_old_previews"}  # hourly
+    assert due(9, 5) == every_minute | {"post_scores"}  # LTI scores every five minutes
+    assert due(9, 23) == every_minute | {"forget_spent_login_values"}  # hourly
+    assert due(3, 41) == every_minute | {"sync_rosters"}  # daily
 
 
 def test_the_worker_is_not_needed_when_tasks_run_where_they_are_queued(runner):

@@ -1,0 +1,165 @@
+"""Results back to the course's gradebook (LTI Assignment and Grade Services): scores are recorded when they
+change and sent later by `post_due_scores`, with retries, so no page ever waits for the platform."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.exception import LtiException
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
+from requests import RequestException
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.lti.models import LtiContext, LtiIdentity, LtiScorePost
+from lms.lti.protocol import _registration
+from lms.lti.roster import _Connector
+
+log = logging.getLogger(__name__)
+
+# key -> the line item's label in the course's gradebook
+LINE_ITEMS = {
+    "readings": "Readings finished",
+    "reflections": "Reflections submitted",
+    "attendance": "Attended every session",
+    "certificate": "Certificate issued",
+}
+MAX_ATTEMPTS = 6  # then the post is left "failed" for an admin to look at (about two hours of retries)
+
+
+def record_score(user: User, academy_id: int, line_item: str, score: float, maximum: float) -> int:
+    """Record `user`'s new result in every course tied to the academy that has a gradebook (the caller
+    commits; the same value recorded twice is kept once). Returns how many posts were added.
+
+    Domains call this where the result changes (a reading finished, a reflection submitted, attendance saved,
+    a certificate issued)."""
+    if line_item not in LINE_ITEMS:
+        raise ValueError(f"unknown line item {line_item!r}")
+    contexts = db.session.scalars(select(LtiContext).where(LtiContext.academy_id == academy_id,
+                                                           LtiContext.lineitems_url != ""))
+    added = 0
+    for context in contexts:
+        known = db.session.scalar(select(LtiScorePost.id).where(
+            LtiScorePost.context_id == context.id, LtiScorePost.user_id == user.id,
+            LtiScorePost.line_item == line_item, LtiScorePost.score == float(score)))
+        if known is None:
+            db.session.add(LtiScorePost(context_id=context.id, user_id=user.id, line_item=line_item,
+                                        score=float(score), maximum=float(maximum)))
+            added += 1
+    db.session.flush()
+    return added
+
+
+def _sub(post: LtiScorePost) -> str | None:
+    return db.session.scalar(select(LtiIdentity.sub).where(LtiIdentity.platform_id == post.context.platform_id,
+                                                           LtiIdentity.user_id == post.user_id))
+
+
+def _send(post: LtiScorePost, sub: str, now: datetime) -> None:
+    context = post.context
+    service = AssignmentsGradesService(_Connector(_registration(context.platform)),
+                                       {"lineitems": context.lineitems_url, "scope": context.ags_scopes.split()})
+    line_item = (LineItem().set_tag(f"lms-{post.line_item}").set_label(LINE_ITEMS[post.line_item])
+                 .set_score_maximum(post.maximum))
+    grade = (Grade().set_user_id(sub).set_score_given(post.score).set_score_maximum(post.maximum)
+             .set_activity_progress("Completed" if post.score >= post.maximum else "InProgress")
+             .set_grading_progress("FullyGraded").set_timestamp(now.isoformat()))
+    service.put_grade(grade, line_item)
+
+
+def post_due_scores(now: datetime | None = None) -> dict[str, int]:
+    """Send every pending score whose time has come, oldest first; a failure waits 2, 4, 8 ... minutes before
+    the next try. Each post is committed on its own, so a retried run never sends one twice."""
+    now = now or utcnow()
+    counts = {"posted": 0, "retry": 0, "failed": 0}
+    due = db.session.scalars(select(LtiScorePost.id).where(LtiScorePost.status == "pending",
+                                                           LtiScorePost.next_attempt_at <= now)
+                             .order_by(LtiScorePost.id)).all()
+    for post_id in due:
+        post = db.session.get(LtiScorePost, post_id)
+        # A later value for the same person and line item supersedes this one: only the newest is sent.
+        newer = db.session.scalar(select(LtiScorePost.id).where(
+            LtiScorePost.context_id == post.context_id, LtiScorePost.user_id == post.user_id,
+            LtiScorePost.line_item == post.line_item, LtiScorePost.id > post.id))
+        sub = _sub(post)
+        if newer is not None or sub is None or not post.context.platform.enabled:
+            post.status = "posted" if newer is not None else "failed"
+            db.session.commit()
+            continue
+        post.attempts += 1
+        try:
+            _send(post, sub, now)
+        except (LtiException, RequestException, ValueError, KeyError) as error:
+            log.warning("LTI score %s not sent (attempt %s): %s", post.id, post.attempts, type(error).__name__)
+            if post.attempts >= MAX_ATTEMPTS:
+                post.status = "failed"
+                counts["failed"] += 1
+            else:
+                post.next_attempt_at = now + timedelta(minutes=2 ** post.attempts)
+                counts["retry"] += 1
+        else:
+            post.status, post.posted_at = "posted", now
+            counts["posted"] += 1
+        db.session.commit()
+    return counts
+
+
+def refresh_scores(academy_id: int) -> int:
+    """Record the four results of every learner the course's platform knows, from the academy's own records
+    (readings finished, reflections sent, sessions attended, a valid certificate). Unchanged values add nothing,
+    so the periodic job may run it as often as it likes; no other domain has to call in. The caller commits."""
+    from sqlalchemy import func
+
+    from lms.academies.models import Enrolment, LiveSession
+    from lms.attendance.models import Attendance
+    from lms.certificates.models import Certificate
+    from lms.readings.models import Reading, ReadingProgress
+    from lms.reflections.models import Reflection
+
+    platform_ids = list(db.session.scalars(select(LtiContext.platform_id).where(
+        LtiContext.academy_id == academy_id, LtiContext.lineitems_url != "")))
+    if not platform_ids:
+        return 0
+    learners = db.session.scalars(
+        select(User).join(Enrolment, Enrolment.user_id == User.id)
+        .join(LtiIdentity, LtiIdentity.user_id == User.id)
+        .where(Enrolment.academy_id == academy_id, Enrolment.role == "learner",
+               LtiIdentity.platform_id.in_(platform_ids)).distinct()
+    ).all()
+    readings = select(Reading.id).where(Reading.academy_id == academy_id)
+    sessions = select(LiveSession.id).where(LiveSession.academy_id == academy_id)
+    reading_total = db.session.scalar(select(func.count()).select_from(readings.subquery()))
+    session_total = db.session.scalar(select(func.count()).select_from(sessions.subquery()))
+
+    def count(statement) -> int:
+        return db.session.scalar(select(func.count()).select_from(statement.subquery()))
+
+    added = 0
+    for user in learners:
+        values = {
+            "readings": (count(select(ReadingProgress.id).where(
+                ReadingProgress.user_id == user.id, ReadingProgress.reading_id.in_(readings),
+                ReadingProgress.finished_at.is_not(None))), reading_total),
+            "reflections": (count(select(Reflection.id).where(
+                Reflection.user_id == user.id, Reflection.reading_id.in_(readings),
+                Reflection.status != "draft")), reading_total),
+            "attendance": (count(select(Attendance.id).where(
+                Attendance.user_id == user.id, Attendance.live_session_id.in_(sessions),
+                Attendance.status.in_(("present", "excused")))), session_total),
+            "certificate": (count(select(Certificate.id).where(
+                Certificate.user_id == user.id, Certificate.academy_id == academy_id,
+                Certificate.status == "valid")), 1),
+        }
+        for line_item, (score, maximum) in values.items():
+            if maximum == 0:
+                continue
+            already = db.session.scalar(select(LtiScorePost.id).where(
+                LtiScorePost.user_id == user.id, LtiScorePost.line_item == line_item))
+            if score == 0 and already is None:
+                continue  # nothing done yet: the gradebook's empty cell says as much
+            added += record_score(user, academy_id, line_item, score, maximum)
+    return added

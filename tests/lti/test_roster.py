@@ -1,0 +1,75 @@
+"""Roster from the platform (Names and Role Provisioning, served by lti1p3platform on loopback): preview, then
+all or nothing; people it enrols launch later as themselves."""
+import pytest
+from sqlalchemy import select
+
+from lms.academies.models import Enrolment
+from lms.core.exceptions import DomainError
+from lms.core.extensions import db
+from lms.lti.models import LtiContext
+from lms.lti.roster import apply_roster, preview_roster
+from tests.factories import make_academy, make_user
+from tests.lti.platform import ADMINISTRATOR, INSTRUCTOR, LEARNER
+
+
+def _member(user_id, name, email, roles=LEARNER, status="Active"):
+    return {"user_id": user_id, "name": name, "email": email, "roles": roles, "status": status}
+
+
+@pytest.fixture
+def course(platform, browser):
+    academy = make_academy("Peer Mentoring")
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
+    db.session.commit()
+    platform.tool_key_set = browser.get("/lti/jwks").get_json()
+    # A launch tells the tool where the course's member list is.
+    assert platform.launch(browser, sub="t-1", roles=INSTRUCTOR, email="tess@example.org")[0].status_code == 302
+    db.session.expire_all()
+    return db.session.scalar(select(LtiContext))
+
+
+def test_a_sync_previews_then_enrols_every_member_and_they_launch_as_themselves(platform, course, make_browser, runner):
+    assert course.memberships_url == platform.memberships_url
+    platform.members = [
+        _member("t-1", "Tess Teacher", "tess@example.org", INSTRUCTOR),
+        _member("u-2", "Bo Learner", "bo@example.org"),
+        _member("u-3", "Cy Learner", "cy@example.org"),
+        _member("u-4", "Dee Admin", "dee@example.org", ADMINISTRATOR),
+        _member("u-5", "Ed Gone", "ed@example.org", status="Inactive"),
+    ]
+    preview = preview_roster(course)
+    assert [(p.email, p.role) for p in preview.people] == [
+        ("tess@example.org", "facilitator"), ("bo@example.org", "learner"), ("cy@example.org", "learner")]
+    assert preview.skipped == 1 and preview.problems == []
+    assert db.session.scalars(select(Enrolment)).all()[0].user.email == "tess@example.org"  # preview changed nothing
+
+    make_user("Admin", email="admin@example.org", is_admin=True)
+    result = runner.invoke(args=["lms", "lti", "sync-rosters", "--as", "admin@example.org"])
+    assert result.exit_code == 0 and "1 of 1 courses synced" in result.output, result.output
+    assert platform.membership_requests == 2
+    roles = {e.user.email: e.role for e in db.session.scalars(select(Enrolment))}
+    assert roles == {"tess@example.org": "facilitator", "bo@example.org": "learner", "cy@example.org": "learner"}
+
+    bo = make_browser()
+    response, _ = platform.launch(bo, sub="u-2", name="Bo Learner", email="bo@example.org")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/learn/")
+
+
+def test_one_bad_member_changes_nothing(platform, course):
+    platform.members = [_member("u-2", "Bo Learner", "bo@example.org"), _member("u-3", "No Address", "not-an-email")]
+    assert preview_roster(course).problems == [preview_roster(course).problems[0]]
+    with pytest.raises(DomainError, match="Nothing was changed"):
+        apply_roster(course, make_user("Admin", is_admin=True))
+    db.session.rollback()
+    assert {e.user.email for e in db.session.scalars(select(Enrolment))} == {"tess@example.org"}
+
+
+def test_a_facilitator_previews_and_applies_on_the_web(platform, course, browser):
+    platform.members = [_member("t-1", "Tess Teacher", "tess@example.org", INSTRUCTOR),
+                        _member("u-2", "Bo <b>Learner</b>", "bo@example.org")]
+    page = browser.get(f"/facilitate/lti/contexts/{course.id}/roster")  # the instructor's launch signed them in
+    assert page.status_code == 200 and "Bo &lt;b&gt;Learner&lt;/b&gt;" in page.get_data(as_text=True)
+    assert "Enrol these 2 people" in page.get_data(as_text=True)
+    for _ in range(2):  # sent twice: enrolled once
+        assert browser.post(f"/facilitate/lti/contexts/{course.id}/roster").status_code == 302
+    assert len(db.session.scalars(select(Enrolment)).all()) == 2

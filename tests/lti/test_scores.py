@@ -1,0 +1,75 @@
+"""Results reach the course's gradebook: recorded once per value, sent by post_due_scores to the platform's
+AGS endpoint (lti1p3platform's token check, on loopback), retried with a growing wait when it is down."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.core.extensions import db
+from lms.core.types import utcnow
+from lms.lti.models import LtiContext, LtiScorePost
+from lms.lti.scores import post_due_scores, record_score
+from tests.factories import make_academy
+
+
+@pytest.fixture
+def ada(platform, browser):
+    academy = make_academy("Peer Mentoring")
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
+    db.session.commit()
+    platform.tool_key_set = browser.get("/lti/jwks").get_json()
+    assert platform.launch(browser)[0].status_code == 302
+    db.session.expire_all()
+    return db.session.scalar(select(User).where(User.email == "ada@example.org")), academy
+
+
+def test_scores_arrive_at_the_platform_once(platform, ada, runner):
+    user, academy = ada
+    assert db.session.scalar(select(LtiContext.lineitems_url)) == platform.lineitems_url
+    assert record_score(user, academy.id, "readings", 1, 3) == 1
+    assert record_score(user, academy.id, "readings", 1, 3) == 0  # the same value again: kept once
+    record_score(user, academy.id, "certificate", 1, 1)
+    db.session.commit()
+    assert post_due_scores()["posted"] == 2
+    assert [(s["lineitem"], s["scoreGiven"], s["scoreMaximum"], s["userId"]) for s in platform.scores] == [
+        ("Readings finished", 1, 3, "u-1"), ("Certificate issued", 1, 1, "u-1")]
+    assert sorted(item["label"] for item in platform.line_items.values()) == ["Certificate issued",
+                                                                              "Readings finished"]
+    assert post_due_scores()["posted"] == 0 and len(platform.scores) == 2  # a second run sends nothing again
+
+    record_score(user, academy.id, "readings", 3, 3)
+    db.session.commit()
+    post_due_scores()
+    assert platform.scores[-1]["scoreGiven"] == 3 and platform.scores[-1]["activityProgress"] == "Completed"
+    assert len(platform.line_items) == 2  # the existing column is found by its tag, not made again
+
+
+def test_a_platform_that_is_down_is_tried_again_later(platform, ada):
+    user, academy = ada
+    record_score(user, academy.id, "reflections", 1, 2)
+    db.session.commit()
+    platform.ags_down = True
+    now = utcnow()
+    assert post_due_scores(now) == {"posted": 0, "retry": 1, "failed": 0}
+    post = db.session.scalar(select(LtiScorePost))
+    assert post.status == "pending" and post.next_attempt_at > now
+    assert post_due_scores(now)["retry"] == 0  # not yet due
+    platform.ags_down = False
+    assert post_due_scores(now + timedelta(minutes=3))["posted"] == 1
+    assert platform.scores[0]["lineitem"] == "Reflections submitted"
+
+
+def test_results_are_read_from_the_academy_and_sent_by_the_job(platform, ada, runner):
+    from lms.readings.models import ReadingProgress
+    from tests.factories import make_reading
+
+    user, academy = ada
+    first, _second = make_reading(academy, "One"), make_reading(academy, "Two")
+    db.session.add(ReadingProgress(user_id=user.id, reading_id=first.id, opened_at=utcnow(), finished_at=utcnow()))
+    db.session.commit()
+    result = runner.invoke(args=["lms", "lti", "post-scores"])
+    assert "1 sent" in result.output, result.output
+    assert [(s["lineitem"], s["scoreGiven"], s["scoreMaximum"]) for s in platform.scores] == [
+        ("Readings finished", 1, 2)]
+    assert "0 sent" in runner.invoke(args=["lms", "lti", "post-scores"]).output  # nothing changed, nothing sent
