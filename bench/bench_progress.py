@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import base64
 import os
 import random
 import re
@@ -130,6 +131,7 @@ def main() -> None:
     # Set before the app (and config) is imported: a throwaway database and key, nothing written to the repo.
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.db"
     os.environ["SECRET_KEY"] = secrets.token_hex(16)
+    os.environ["LMS_DATA_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     os.environ["LMS_ENV"] = "development"
 
     import logging

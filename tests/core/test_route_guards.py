@@ -266,7 +266,8 @@ def hosted(app):
     signed_in = {"person": None}
     host = Flask("host_site", static_folder=None)  # at the root, the LMS's /static is the only one
     # Form tokens are tested elsewhere (also in a host: tests/test_mount.py); this walk is about the guards.
-    host.config.update(SECRET_KEY="host-secret", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+    host.config.update(SECRET_KEY="host-secret", LMS_DATA_KEY=app.config["LMS_DATA_KEY"],
+                       SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                        TESTING=True, WTF_CSRF_ENABLED=False)
     LMS(host, identity=lambda: signed_in["person"])
 

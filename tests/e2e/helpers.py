@@ -21,6 +21,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lms.config import TestingConfig
+
 E2E_DIR = Path(__file__).resolve().parent
 REPO = E2E_DIR.parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -185,6 +187,7 @@ def start_server(work_dir: Path, smtp_port: int, log_path: Path) -> Server:
         **{key: value for key, value in os.environ.items() if not key.startswith(("LMS_", "MAIL_", "FLASK_"))},
         "LMS_ENV": "development",
         "SECRET_KEY": SECRET_KEY,
+        "LMS_DATA_KEY": TestingConfig.LMS_DATA_KEY,
         "DATABASE_URL": database,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_port),

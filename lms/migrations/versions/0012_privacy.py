@@ -1,0 +1,45 @@
+"""privacy: reflection and feedback texts encrypted at rest with LMS_DATA_KEY
+
+Revision ID: 0012_privacy
+Revises: 0014_jobs
+Create Date: 2026-12-02 20:40:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+from cryptography.fernet import Fernet, MultiFernet
+from flask import current_app
+
+revision = '0012_privacy'
+down_revision = '0014_jobs'
+branch_labels = None
+depends_on = None
+
+# Every text column the models now declare as EncryptedText.
+ENCRYPTED = (('lms_reflections', 'body'), ('lms_reflection_versions', 'body'), ('lms_feedback', 'body'))
+
+
+def _cipher() -> MultiFernet:
+    keys = [key.strip() for key in (current_app.config.get('LMS_DATA_KEY') or '').split(',') if key.strip()]
+    if not keys:
+        raise RuntimeError('LMS_DATA_KEY must be set to encrypt the stored texts (README: Configuration).')
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def _rewrite(change) -> None:
+    connection = op.get_bind()
+    for table_name, column in ENCRYPTED:
+        table = sa.table(table_name, sa.column('id', sa.Integer), sa.column(column, sa.Text))
+        rows = connection.execute(sa.select(table.c.id, table.c[column]).where(table.c[column].is_not(None))).all()
+        for row_id, value in rows:
+            connection.execute(table.update().where(table.c.id == row_id).values({column: change(value)}))
+
+
+def upgrade():
+    cipher = _cipher()
+    _rewrite(lambda text: cipher.encrypt(text.encode('utf-8')).decode('ascii'))
+
+
+def downgrade():
+    cipher = _cipher()
+    _rewrite(lambda token: cipher.decrypt(token.encode('ascii')).decode('utf-8'))
