@@ -21,3 +21,52 @@ def rotate_key():
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Re-encrypted {count} stored texts with the first key. The other keys can now be removed.")
+
+
+@privacy_cli.command("export")
+@click.option("--email", required=True, help="The person's email address.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The ZIP file to write.")
+def export(email, out):
+    """Write everything held about a person to a ZIP (data.json, index.html, their certificate PDFs)."""
+    from pathlib import Path
+
+    from lms.core.exceptions import DomainError
+    from lms.privacy import services
+
+    try:
+        person = services.find_person(email)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    Path(out).write_bytes(services.export_zip(person))
+    click.echo(f"Wrote the data of {person.full_name} to {out}.")
+
+
+@privacy_cli.command("erase")
+@click.option("--email", required=True, help="The person's email address.")
+@click.option("--yes", is_flag=True, help="Do not ask to confirm.")
+def erase(email, yes):
+    """Erase a person: shows what will go, asks to confirm, then does all of it in one transaction."""
+    from lms.core.exceptions import DomainError
+    from lms.core.extensions import db
+    from lms.privacy import services
+
+    try:
+        person = services.find_person(email)
+        preview = services.preview_erasure(person)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Erasing {person.full_name} <{person.email}> removes:")
+    for what, count in preview.items():
+        if count:
+            click.echo(f"  {count} × {what}")
+    if not yes and not click.confirm("Erase this person's data for good?", default=False):
+        click.echo("Nothing was erased.")
+        return
+    try:
+        services.erase(person, actor=None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo("Erased. Their certificates can still be checked, with the name withheld.")

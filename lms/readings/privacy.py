@@ -22,3 +22,21 @@ TABLES = (
         who_sees="You, the academy's facilitators, and administrators.",
     ),
 )
+
+
+def export_person(person) -> dict:
+    from lms.core.extensions import db
+    from lms.core.personal_data import record
+    from lms.readings.models import ReadingProgress
+
+    rows = db.session.scalars(db.select(ReadingProgress).where(ReadingProgress.user_id == person.id)).all()
+    return {"Readings you opened": [{"reading": p.reading.title, **record(p, "opened_at", "finished_at")}
+                                    for p in rows]}
+
+
+def erase_person(person) -> dict:
+    from lms.core.extensions import db
+    from lms.readings.models import ReadingProgress
+
+    gone = db.session.execute(db.delete(ReadingProgress).where(ReadingProgress.user_id == person.id)).rowcount
+    return {"records of readings opened": gone}

@@ -45,3 +45,34 @@ TABLES = (
         who_sees=WHO_SEES,
     ),
 )
+
+
+def export_person(person) -> dict:
+    """Their reflections, every submitted version, and the feedback they have been shown (released)."""
+    from lms.core.extensions import db
+    from lms.core.personal_data import record
+    from lms.reflections.models import Reflection
+
+    reflections = db.session.scalars(db.select(Reflection).where(Reflection.user_id == person.id)).all()
+    return {"Your reflections": [{
+        "reading": r.reading.title,
+        **record(r, "body", "status", "created_at", "updated_at", "submitted_at"),
+        "versions": [record(v, "number", "body", "submitted_at") for v in r.versions],
+        "feedback": [{"version": f.reflection_version, "by": f.author.full_name if f.author else "",
+                      **record(f, "body", "decision", "released_at")} for f in r.feedback if f.is_released],
+    } for r in reflections]}
+
+
+def erase_person(person) -> dict:
+    from lms.core.extensions import db
+    from lms.reflections.models import Feedback, Reflection, ReflectionVersion
+
+    ids = db.select(Reflection.id).where(Reflection.user_id == person.id).scalar_subquery()
+    counts = {
+        "feedback on your reflections": db.session.execute(
+            db.delete(Feedback).where(Feedback.reflection_id.in_(ids))).rowcount,
+        "submitted versions of reflections": db.session.execute(
+            db.delete(ReflectionVersion).where(ReflectionVersion.reflection_id.in_(ids))).rowcount,
+    }
+    counts["reflections"] = db.session.execute(db.delete(Reflection).where(Reflection.user_id == person.id)).rowcount
+    return counts

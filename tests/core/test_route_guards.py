@@ -51,6 +51,10 @@ ROUTES = {
     "lms.accounts.index": Route("GET", "/", {**SIGNED_IN}),
     "lms.certificates.verify_form": Route("GET", "/verify", PUBLIC),
     "lms.privacy.notice": Route("GET", "/privacy", PUBLIC),
+    # The address names no one: every signed-in person gets their own data, never another's.
+    "lms.privacy.export_mine": Route("GET", "/auth/account/my-data.zip", SIGNED_IN),
+    "lms.privacy.find_person": Route("GET", "/admin/privacy", ADMIN_ONLY),
+    "lms.privacy.erase": Route("GET", "/admin/privacy/people/{learner}/erase", ADMIN_ONLY),
     "lms.certificates.verify": Route("GET", "/verify/{certificate_code}", PUBLIC),
     "lms.accounts.login": Route("GET", "/auth/login", PUBLIC),
     "lms.accounts.logout": Route("POST", "/auth/logout", PUBLIC),

@@ -1,4 +1,4 @@
-"""privacy: reflection and feedback texts encrypted at rest with LMS_DATA_KEY
+"""privacy: reflection and feedback texts encrypted at rest with LMS_DATA_KEY; users.erased_at
 
 Revision ID: 0012_privacy
 Revises: 0014_jobs
@@ -36,6 +36,8 @@ def _rewrite(change) -> None:
 
 
 def upgrade():
+    with op.batch_alter_table('lms_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
     cipher = _cipher()
     _rewrite(lambda text: cipher.encrypt(text.encode('utf-8')).decode('ascii'))
 
@@ -43,3 +45,5 @@ def upgrade():
 def downgrade():
     cipher = _cipher()
     _rewrite(lambda token: cipher.decrypt(token.encode('ascii')).decode('utf-8'))
+    with op.batch_alter_table('lms_users', schema=None) as batch_op:
+        batch_op.drop_column('erased_at')
