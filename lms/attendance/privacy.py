@@ -123,3 +123,16 @@ def erase_person(person) -> dict:
     counts["lines naming you in attendance reports"] = removed
     db.session.flush()
     return counts
+
+
+def expire_academy(academy) -> dict:
+    """Past the academy's retention period: uploaded report files go (attendance itself stays, for certificates)."""
+    from lms.academies.models import LiveSession
+    from lms.attendance.models import AttendanceImport
+    from lms.core.extensions import db
+
+    sessions = db.select(LiveSession.id).where(LiveSession.academy_id == academy.id).scalar_subquery()
+    gone = db.session.execute(db.update(AttendanceImport).where(
+        AttendanceImport.live_session_id.in_(sessions), AttendanceImport.file_data.is_not(None)).values(
+        file_data=None)).rowcount
+    return {"uploaded attendance report files": gone}

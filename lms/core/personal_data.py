@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-# What happens to data today: nothing is deleted on a timer yet (retention periods are issue 13's next part).
-UNTIL_REMOVED = "until an administrator removes it (nothing is deleted automatically yet)"
+UNTIL_REMOVED = "until you ask for it to be erased and an administrator erases it"
+# What lms/privacy/retention.py deletes when an academy's retention period ends.
+ACADEMY_PERIOD = ("until the academy's retention period ends (12 months after its last live session, unless the "
+                  "organiser chose otherwise), or until you are erased")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,10 @@ class TableDeclaration:
 
     def column_names(self) -> set[str]:
         return {c.name for c in self.personal} | set(self.not_personal)
+
+    def kept(self, retention: str) -> TableDeclaration:
+        """The same declaration, every personal column kept for `retention`."""
+        return replace(self, personal=tuple(replace(column, retention=retention) for column in self.personal))
 
 
 # What each domain's privacy.py adds to its declarations (the Moodle privacy-provider model):

@@ -4,9 +4,10 @@ from huey import crontab
 from lms.attendance.tasks import forget_old_previews
 from lms.certificates.tasks import resume_issue_jobs
 from lms.notifications.tasks import send_due_mail
+from lms.privacy.tasks import expire_due_data, send_expiry_notices
 
 # Imported when an app sets up its queue, so that every task is registered with the worker.
-TASK_MODULES = ("lms.attendance.tasks", "lms.certificates.tasks", "lms.notifications.tasks")
+TASK_MODULES = ("lms.attendance.tasks", "lms.certificates.tasks", "lms.notifications.tasks", "lms.privacy.tasks")
 
 PERIODIC = (
     # Due mail: "readings are open", reminders, feedback released, retries; and reset links still to answer.
@@ -16,4 +17,7 @@ PERIODIC = (
     (crontab(minute="*"), resume_issue_jobs),
     # Attendance reports whose preview was not saved within a day are deleted, file and all.
     (crontab(minute="17"), forget_old_previews),
+    # Daily: admins are told weeks before an academy's data expires; past its retention period, it is deleted.
+    (crontab(minute="41", hour="3"), send_expiry_notices),
+    (crontab(minute="47", hour="3"), expire_due_data),
 )

@@ -68,3 +68,15 @@ def erase_person(person) -> dict:
         "codes printed on paper reading packs": db.session.execute(
             db.delete(PaperCode).where(PaperCode.user_id == person.id)).rowcount,
     }
+
+
+def expire_academy(academy) -> dict:
+    """Typed-in paper reflections and their scans go with the reflections (run before them)."""
+    from lms.core.extensions import db
+    from lms.paper.models import Transcription
+    from lms.readings.models import Reading
+    from lms.reflections.models import Reflection
+
+    ids = db.select(Reflection.id).join(Reading).where(Reading.academy_id == academy.id).scalar_subquery()
+    return {"typed-in paper reflections and their scans": db.session.execute(
+        db.delete(Transcription).where(Transcription.reflection_id.in_(ids))).rowcount}

@@ -70,3 +70,28 @@ def erase(email, yes):
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo("Erased. Their certificates can still be checked, with the name withheld.")
+
+
+@privacy_cli.command("expire")
+@click.option("--dry-run", is_flag=True, help="Only show what would be deleted; nothing is changed.")
+def expire(dry_run):
+    """Delete the reflections, feedback, reading progress and uploaded reports of academies past their retention
+    period (the worker does this daily); attendance, certificates and counts stay."""
+    from lms.core.extensions import db
+    from lms.core.types import utcnow
+    from lms.privacy import retention
+
+    now = utcnow()
+    found = retention.preview(now) if dry_run else retention.expire_due(now)
+    if not found:
+        click.echo("No academy is past its retention period.")
+        return
+    for academy, counts in found:
+        click.echo(f"{academy.title} (kept until {academy.data_kept_until():%Y-%m-%d}):")
+        for what, count in counts.items():
+            click.echo(f"  {count} × {what}")
+    if dry_run:
+        click.echo("Dry run: nothing was deleted.")
+        return
+    db.session.commit()
+    click.echo("Deleted.")

@@ -1,4 +1,5 @@
 """Personal data held by reflections: what learners write, every submitted version, and the feedback on it."""
+from lms.core.personal_data import ACADEMY_PERIOD
 from lms.core.personal_data import PersonalColumn as P
 from lms.core.personal_data import TableDeclaration
 
@@ -19,7 +20,7 @@ TABLES = (
         ),
         not_personal=("id", "reading_id", "version_count"),
         who_sees=WHO_SEES,
-    ),
+    ).kept(ACADEMY_PERIOD),
     TableDeclaration(
         table="lms_reflection_versions",
         about="Every version of a reflection you submitted",
@@ -29,7 +30,7 @@ TABLES = (
         ),
         not_personal=("id", "reflection_id", "number"),
         who_sees=WHO_SEES,
-    ),
+    ).kept(ACADEMY_PERIOD),
     TableDeclaration(
         table="lms_feedback",
         about="Facilitators' feedback on reflections",
@@ -43,7 +44,7 @@ TABLES = (
         ),
         not_personal=("id", "reflection_id", "reflection_version", "edit_count"),
         who_sees=WHO_SEES,
-    ),
+    ).kept(ACADEMY_PERIOD),
 )
 
 
@@ -75,4 +76,30 @@ def erase_person(person) -> dict:
             db.delete(ReflectionVersion).where(ReflectionVersion.reflection_id.in_(ids))).rowcount,
     }
     counts["reflections"] = db.session.execute(db.delete(Reflection).where(Reflection.user_id == person.id)).rowcount
+    return counts
+
+
+def expire_academy(academy) -> dict:
+    """Past the academy's retention period: its reflections, versions and feedback go; counts per reading stay."""
+    from sqlalchemy import func
+
+    from lms.core.extensions import db
+    from lms.privacy.retention import keep_count
+    from lms.readings.models import Reading
+    from lms.reflections.models import Feedback, Reflection, ReflectionVersion
+
+    readings = db.select(Reading.id).where(Reading.academy_id == academy.id)
+    ids = db.select(Reflection.id).where(Reflection.reading_id.in_(readings.scalar_subquery()))
+    for reading_id, submitted in db.session.execute(db.select(Reflection.reading_id, func.count()).where(
+            Reflection.reading_id.in_(readings.scalar_subquery()), Reflection.status != "draft")
+            .group_by(Reflection.reading_id)):
+        keep_count(academy, reading_id, "reflections submitted", submitted)
+    counts = {
+        "feedback": db.session.execute(db.delete(Feedback).where(
+            Feedback.reflection_id.in_(ids.scalar_subquery()))).rowcount,
+        "submitted versions of reflections": db.session.execute(db.delete(ReflectionVersion).where(
+            ReflectionVersion.reflection_id.in_(ids.scalar_subquery()))).rowcount,
+    }
+    counts["reflections"] = db.session.execute(db.delete(Reflection).where(
+        Reflection.reading_id.in_(readings.scalar_subquery()))).rowcount
     return counts

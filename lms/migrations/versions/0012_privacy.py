@@ -1,4 +1,4 @@
-"""privacy: reflection and feedback texts encrypted at rest with LMS_DATA_KEY; users.erased_at
+"""privacy: reflection and feedback texts encrypted at rest with LMS_DATA_KEY; users.erased_at; academies' retention and the counts kept after expiry
 
 Revision ID: 0012_privacy
 Revises: 0014_jobs
@@ -38,6 +38,22 @@ def _rewrite(change) -> None:
 def upgrade():
     with op.batch_alter_table('lms_users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('lms_academies', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('retention_months', sa.Integer(), server_default='12', nullable=False))
+        batch_op.add_column(sa.Column('data_expired_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_table('lms_retained_counts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('academy_id', sa.Integer(), nullable=False),
+    sa.Column('reading_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['academy_id'], ['lms_academies.id'], name=op.f('fk_lms_retained_counts_academy_id_lms_academies'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reading_id'], ['lms_readings.id'], name=op.f('fk_lms_retained_counts_reading_id_lms_readings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lms_retained_counts')),
+    sa.UniqueConstraint('academy_id', 'reading_id', 'kind', name='uq_lms_retained_counts_what')
+    )
+    with op.batch_alter_table('lms_retained_counts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lms_retained_counts_academy_id'), ['academy_id'], unique=False)
     cipher = _cipher()
     _rewrite(lambda text: cipher.encrypt(text.encode('utf-8')).decode('ascii'))
 
@@ -45,5 +61,11 @@ def upgrade():
 def downgrade():
     cipher = _cipher()
     _rewrite(lambda token: cipher.decrypt(token.encode('ascii')).decode('utf-8'))
+    with op.batch_alter_table('lms_retained_counts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lms_retained_counts_academy_id'))
+    op.drop_table('lms_retained_counts')
+    with op.batch_alter_table('lms_academies', schema=None) as batch_op:
+        batch_op.drop_column('data_expired_at')
+        batch_op.drop_column('retention_months')
     with op.batch_alter_table('lms_users', schema=None) as batch_op:
         batch_op.drop_column('erased_at')
