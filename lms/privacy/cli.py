@@ -61,6 +61,7 @@ def erase(email, yes):
         if count:
             click.echo(f"  {count} × {what}")
     if not yes and not click.confirm("Erase this person's data for good?", default=False):
+        db.session.rollback()
         click.echo("Nothing was erased.")
         return
     try:
@@ -84,6 +85,7 @@ def expire(dry_run):
     now = utcnow()
     found = retention.preview(now) if dry_run else retention.expire_due(now)
     if not found:
+        db.session.rollback()
         click.echo("No academy is past its retention period.")
         return
     for academy, counts in found:
@@ -91,6 +93,7 @@ def expire(dry_run):
         for what, count in counts.items():
             click.echo(f"  {count} × {what}")
     if dry_run:
+        db.session.rollback()  # ends the transaction the counting opened
         click.echo("Dry run: nothing was deleted.")
         return
     db.session.commit()
