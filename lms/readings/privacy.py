@@ -28,11 +28,12 @@ TABLES = (
 def export_person(person) -> dict:
     from lms.core.extensions import db
     from lms.core.personal_data import record
-    from lms.readings.models import ReadingProgress
+    from lms.readings.models import Reading, ReadingProgress
 
-    rows = db.session.scalars(db.select(ReadingProgress).where(ReadingProgress.user_id == person.id)).all()
-    return {"Readings you opened": [{"reading": p.reading.title, **record(p, "opened_at", "finished_at")}
-                                    for p in rows]}
+    rows = db.session.execute(db.select(ReadingProgress, Reading.title).join(
+        Reading, Reading.id == ReadingProgress.reading_id).where(ReadingProgress.user_id == person.id)).all()
+    return {"Readings you opened": [{"reading": title, **record(p, "opened_at", "finished_at")}
+                                    for p, title in rows]}
 
 
 def erase_person(person) -> dict:

@@ -20,6 +20,7 @@ from lms.certificates.models import Certificate
 from lms.core.extensions import db
 from lms.core.types import utcnow
 from lms.notifications.models import OutgoingMail
+from lms.readings.models import ReadingProgress
 from lms.reflections.models import Feedback, Reflection, ReflectionVersion
 from tests.factories import eligible_learner, enrol, make_reading, make_user, published_academy
 
@@ -59,6 +60,7 @@ def a_person_with_markers(app):
     reflection.feedback = [Feedback(reflection_version=1, author_id=facilitator.id, body=FEEDBACK,
                                     decision="reviewed", released_at=utcnow())]
     db.session.add(reflection)
+    db.session.add(ReadingProgress(user_id=learner.id, reading_id=reading.id, opened_at=utcnow()))
     report = ("Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)\n"
               f"{NAME} {REPORT},{EMAIL},04/17/2025 10:00:00 AM,04/17/2025 11:30:00 AM,90\n"
               "Femi Facilitator,femi.f@example.org,04/17/2025 10:00:00 AM,04/17/2025 11:30:00 AM,90\n")
@@ -98,6 +100,9 @@ def test_export_has_every_marker_erasure_leaves_none_and_the_certificate_still_v
         assert marker in page, marker
     sections = json.loads(data)["sections"]
     assert sections["Your reflections"][0]["versions"][0]["body"] == REFLECTION + " (as submitted)"
+    assert sections["Readings you opened"][0]["reading"] == "On lived experience"
+    assert len(sections["Your attendance at live sessions"]) == 2
+    assert sections["Mail sent to you"][0]["subject"] == "Feedback is ready"
     (pdf_name,) = [name for name in archive.namelist() if name.startswith("certificates/")]
     held_pdf = archive.read(pdf_name)
     assert held_pdf.startswith(b"%PDF")
@@ -106,6 +111,7 @@ def test_export_has_every_marker_erasure_leaves_none_and_the_certificate_still_v
     admin_browser.login(admin)
     preview = admin_browser.get(f"/admin/privacy/people/{learner.id}/erase").get_data(as_text=True)
     assert "1 × reflections" in preview and "1 × lines naming you in attendance reports" in preview
+    assert "1 × records of readings opened" in preview and "2 × attendance records" in preview
     assert db.session.get(Reflection, db.session.scalar(select(Reflection.id))) is not None  # the preview erased nothing
     refused = admin_browser.post(f"/admin/privacy/people/{learner.id}/erase", {})
     assert "Tick the box" in refused.get_data(as_text=True)
