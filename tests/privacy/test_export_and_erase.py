@@ -15,6 +15,7 @@ from sqlalchemy import select
 from lms.accounts.models import AccountToken, User
 from lms.attendance.models import AttendanceImport
 from lms.audit import services as audit
+from lms.audit.models import AuditEvent
 from lms.certificates import issuing
 from lms.certificates.models import Certificate
 from lms.core.extensions import db
@@ -157,6 +158,8 @@ def test_the_cli_exports_to_a_file_and_erases_after_asking(app, runner, tmp_path
     db.session.expire_all()
     assert db.session.scalar(select(Reflection.id)) is None
     assert db.session.get(User, learner.id).erased_at is not None
+    entry = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.erase")).one()
+    assert (entry.actor_email, entry.target) == ("flask lms privacy erase", f"user {learner.id}")
 
     unknown = runner.invoke(args=["lms", "privacy", "erase", "--email", "nobody@example.org", "--yes"])
     assert unknown.exit_code == 1 and "Nobody has the email address" in unknown.output
