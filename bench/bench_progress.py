@@ -1,8 +1,8 @@
 """Times the facilitator's progress view and CSV exports on a seeded academy of 2,000 learners × 8 readings."""
 from __future__ import annotations
 
-import math
 import base64
+import math
 import os
 import random
 import re

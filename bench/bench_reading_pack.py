@@ -7,8 +7,8 @@ Run: .venv/bin/python bench/bench_reading_pack.py   (writes bench/results-readin
 """
 from __future__ import annotations
 
-import io
 import base64
+import io
 import os
 import secrets
 import sys

@@ -4,9 +4,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
-import sqlalchemy as sa
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 

@@ -1,7 +1,6 @@
 """Personal data held by readings: which readings you opened and finished."""
-from lms.core.personal_data import ACADEMY_PERIOD
+from lms.core.personal_data import ACADEMY_PERIOD, TableDeclaration
 from lms.core.personal_data import PersonalColumn as P
-from lms.core.personal_data import TableDeclaration
 
 TABLES = (
     TableDeclaration(

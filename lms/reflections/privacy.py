@@ -1,7 +1,6 @@
 """Personal data held by reflections: what learners write, every submitted version, and the feedback on it."""
-from lms.core.personal_data import ACADEMY_PERIOD
+from lms.core.personal_data import ACADEMY_PERIOD, TableDeclaration
 from lms.core.personal_data import PersonalColumn as P
-from lms.core.personal_data import TableDeclaration
 
 WHO_SEES = "Only you (the author), that academy's facilitators, and administrators."
 
