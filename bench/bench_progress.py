@@ -1,6 +1,7 @@
 """Times the facilitator's progress view and CSV exports on a seeded academy of 2,000 learners × 8 readings."""
 from __future__ import annotations
 
+import base64
 import math
 import os
 import random
@@ -130,6 +131,7 @@ def main() -> None:
     # Set before the app (and config) is imported: a throwaway database and key, nothing written to the repo.
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.db"
     os.environ["SECRET_KEY"] = secrets.token_hex(16)
+    os.environ["LMS_DATA_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     os.environ["LMS_ENV"] = "development"
 
     import logging

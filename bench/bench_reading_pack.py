@@ -7,6 +7,7 @@ Run: .venv/bin/python bench/bench_reading_pack.py   (writes bench/results-readin
 """
 from __future__ import annotations
 
+import base64
 import io
 import os
 import secrets
@@ -30,6 +31,7 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="lms-bench-")
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.db"
     os.environ["SECRET_KEY"] = secrets.token_hex(16)
+    os.environ["LMS_DATA_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     os.environ["LMS_ENV"] = "development"
 
     import logging

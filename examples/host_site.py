@@ -58,7 +58,8 @@ LOGIN_PAGE = """<form method="post">
 
 def create_app():
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=os.environ["SECRET_KEY"], SQLALCHEMY_DATABASE_URI=os.environ["DATABASE_URL"])
+    app.config.update(SECRET_KEY=os.environ["SECRET_KEY"], LMS_DATA_KEY=os.environ["LMS_DATA_KEY"],
+                      SQLALCHEMY_DATABASE_URI=os.environ["DATABASE_URL"])
     db.init_app(app)
     migrate.init_app(app, db)  # before the LMS, so the site's migrations leave the LMS's tables alone
     login_manager.init_app(app)

@@ -10,6 +10,7 @@ from flask import Flask
 from lms.accounts.identity import HostPerson
 from lms.config import DEFAULTS, DevelopmentConfig, development_secret_key, profile_from_environment
 from lms.config import settings_from_environment as _settings_from_environment
+from lms.core.encryption import check_keys, development_data_key
 from lms.core.extensions import csrf, db, limiter, login_manager, migrate
 
 __all__ = ["LMS", "HostPerson", "create_app"]
@@ -78,6 +79,7 @@ def _refuse_misconfiguration(app: Flask, identity: Callable | None) -> None:
         )
     if identity is not None and not callable(identity):
         raise RuntimeError("identity must be a callable that returns the signed-in lms.HostPerson or None.")
+    check_keys(app.config.get("LMS_DATA_KEY"))
 
 
 def _refuse_links_without_mail(app: Flask) -> None:
@@ -116,10 +118,15 @@ def create_app(config_object=None) -> Flask:
         app.config.update(_settings_from_environment(os.environ, app.instance_path))
         if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] == DevelopmentConfig.ENV_NAME:
             app.config["SECRET_KEY"] = development_secret_key(app.instance_path)
+        if not app.config.get("LMS_DATA_KEY") and app.config["ENV_NAME"] == DevelopmentConfig.ENV_NAME:
+            app.config["LMS_DATA_KEY"] = development_data_key(app.instance_path)
     else:
         app.config.from_object(config_object)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in production (see README: Configuration).")
+    if not app.config.get("LMS_DATA_KEY"):
+        raise RuntimeError("LMS_DATA_KEY must be set in production: reflections and feedback are stored encrypted "
+                           "with it (see README: Configuration).")
     if app.config.get("ENV_NAME") == "production" and not app.config.get("LMS_BASE_URL"):
         raise RuntimeError("LMS_BASE_URL must be set in production: links in mail are built from it.")
     _refuse_links_without_mail(app)

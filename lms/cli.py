@@ -10,12 +10,13 @@ from lms.jobs.cli import worker
 from lms.lti.cli import lti_cli
 from lms.notifications.cli import send_due_mail
 from lms.paper.cli import reading_pack
+from lms.privacy.cli import privacy_cli
 from lms.schema import db_cli
 
 lms_cli = AppGroup("lms", help="Learning Academy commands.")
 for command in (
     create_admin, load_demo, import_attendance, send_due_mail, issue_certificates, reading_pack, worker, db_cli,
-    lti_cli,
+    lti_cli, privacy_cli,
 ):
     lms_cli.add_command(command)
 

@@ -80,6 +80,7 @@ def _flag(value: str) -> bool:
 # What the standalone app reads from the environment, and how each value is read.
 ENVIRONMENT = {
     "SECRET_KEY": str,
+    "LMS_DATA_KEY": str,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
     "MAIL_USERNAME": str,
@@ -164,7 +165,7 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    pass  # SECRET_KEY: when the environment has none, development_secret_key()
+    pass  # SECRET_KEY and LMS_DATA_KEY: when the environment has none, kept in the instance folder
 
 
 class ProductionConfig(Config):
@@ -179,6 +180,8 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-only-secret"
+    # A fixed Fernet key, so that apps made by the tests (hosts, workers) read each other's rows.
+    LMS_DATA_KEY = "dGVzdGluZy1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzISE="
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     # Hashing is deliberately slow in real use; tests hash hundreds of passwords.
     LMS_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -9,5 +9,6 @@ from lms.core import submissions  # noqa: F401
 from lms.lti import models as lti  # noqa: F401
 from lms.notifications import models as notifications  # noqa: F401
 from lms.paper import models as paper  # noqa: F401
+from lms.privacy import models as privacy  # noqa: F401
 from lms.readings import models as readings  # noqa: F401
 from lms.reflections import models as reflections  # noqa: F401

@@ -71,12 +71,16 @@ def test_the_environment_is_read_when_the_app_is_made_not_on_import(monkeypatch,
     monkeypatch.setenv("LMS_VERIFY_RATE_LIMIT", "7 per minute")
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("LMS_DATA_KEY", raising=False)
     app = create_app()
     assert app.config["LMS_VERIFY_RATE_LIMIT"] == "7 per minute"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'lms.db'}"
     # Development keeps a random key in the instance folder, so sign-ins survive a restart.
     assert app.config["SECRET_KEY"] == (tmp_path / "instance" / "secret_key").read_text().strip()
     assert create_app().config["SECRET_KEY"] == app.config["SECRET_KEY"]
+    # And the data key the same way (it encrypts reflections and feedback).
+    assert app.config["LMS_DATA_KEY"] == (tmp_path / "instance" / "data_key").read_text().strip()
+    assert create_app().config["LMS_DATA_KEY"] == app.config["LMS_DATA_KEY"]
 
 
 def test_production_without_secret_key_is_refused():
@@ -85,6 +89,15 @@ def test_production_without_secret_key_is_refused():
 
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(NoKey)
+
+
+def test_production_without_a_data_key_is_refused():
+    class NoDataKey(ProductionConfig):
+        SECRET_KEY = "production-secret"
+        LMS_BASE_URL = "https://lms.example.org"
+
+    with pytest.raises(RuntimeError, match="LMS_DATA_KEY must be set in production"):
+        create_app(NoDataKey)
 
 
 def test_production_with_empty_secret_key_is_refused():

@@ -23,7 +23,7 @@ from tests.factories import PASSWORD, enrol, make_academy, make_reading, make_us
 def host(app):
     host = Flask("host_site")
     host.config.update(
-        SECRET_KEY="host-secret",
+        SECRET_KEY="host-secret", LMS_DATA_KEY=app.config["LMS_DATA_KEY"],
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
         TESTING=True,
         LMS_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
@@ -190,7 +190,8 @@ def _host_with_own_database(app, identity=None, lms_first=False):
 
     host = Flask("host_site")
     host.config.update(
-        SECRET_KEY="host-secret", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], TESTING=True,
+        SECRET_KEY="host-secret", LMS_DATA_KEY=app.config["LMS_DATA_KEY"],
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], TESTING=True,
         LMS_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
     )
     if lms_first:
@@ -235,6 +236,16 @@ def test_setting_the_lms_up_twice_is_refused(host):
 def test_a_host_without_a_secret_key_is_refused_at_start_up():
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         LMS(Flask("no_key"))
+
+
+def test_a_host_without_a_data_key_is_refused_at_start_up():
+    host = Flask("no_data_key")
+    host.config["SECRET_KEY"] = "host-secret"
+    with pytest.raises(RuntimeError, match="LMS_DATA_KEY must be set"):
+        LMS(host)
+    host.config["LMS_DATA_KEY"] = "not-a-key"
+    with pytest.raises(RuntimeError, match="not a Fernet key"):
+        LMS(host)
 
 
 def test_a_host_with_its_own_login_manager_must_say_who_is_signed_in():

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from lms.config import database_url
+from lms.config import TestingConfig, database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +78,8 @@ def _site(venv: Path, tmp_path: Path, database: str):
     folder = tmp_path / "site"
     folder.mkdir()
     shutil.copy(ROOT / "examples" / "host_site.py", folder)
-    environment = {**os.environ, "SECRET_KEY": "site-secret", "DATABASE_URL": database, "FLASK_APP": "host_site"}
+    environment = {**os.environ, "SECRET_KEY": "site-secret", "LMS_DATA_KEY": TestingConfig.LMS_DATA_KEY,
+                   "DATABASE_URL": database, "FLASK_APP": "host_site"}
     environment.pop("PYTHONPATH", None)
 
     def run(*args, check=True):

@@ -53,6 +53,13 @@ class AcademyForm(CreateForm):
         description="Used when attendance is imported from Zoom or Teams. Empty means 75.",
         validators=[Optional(), NumberRange(1, 100)],
     )
+    retention_months = IntegerField(
+        "Keep reflections and reading progress for (months after the last session)",
+        default=12,
+        description="Then reflections, feedback, reading progress and uploaded reports are deleted; attendance, "
+        "certificates and the counts stay. Learners see the date. 1 to 120; empty means 12.",
+        validators=[Optional(), NumberRange(1, 120)],
+    )
     require_readings = BooleanField("For a certificate, also require every reading finished")
     require_reflections = BooleanField("For a certificate, also require every reflection submitted")
     signatories = TextAreaField(

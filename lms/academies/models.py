@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from lms.core.dates import add_months
 from lms.core.extensions import db
 from lms.core.types import UTCDateTime, one_of, utcnow
 
@@ -45,6 +46,10 @@ class Academy(db.Model):
     require_reflections: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # One signatory a line, "Name, Role", printed at the foot of the certificate.
     signatories: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Reflections, feedback, reading progress and raw reports are deleted this many months after the last session.
+    retention_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
+    # When they were deleted (lms/privacy/retention.py); None until then.
+    data_expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Goes up with every change to the academy, its live sessions or its readings (see
     # _count_content_changes below): learner pages keep a copy of that content per process
@@ -78,6 +83,14 @@ class Academy(db.Model):
     @property
     def reference_zone_list(self) -> list[str]:
         return self.reference_timezones.split()
+
+    def data_kept_until(self) -> datetime | None:
+        """When reflections, feedback, reading progress and raw reports are deleted: retention_months after the
+        end of the last session (None without sessions)."""
+        if not self.live_sessions:
+            return None
+        last = max(session.ends_at for session in self.live_sessions)
+        return add_months(last, self.retention_months)
 
     def default_reading_window(self) -> tuple[datetime | None, datetime | None]:
         """Readings open when the first session ends and close when the second begins."""

@@ -13,7 +13,8 @@ TABLES = (
               "shown to learners, so they know whom to ask if something is wrong"),
         ),
         not_personal=("id", "title", "description", "home_timezone", "reference_timezones", "reminder_days",
-                      "attendance_share", "require_readings", "require_reflections", "created_at",
+                      "attendance_share", "require_readings", "require_reflections", "created_at", "retention_months",
+                      "data_expired_at",
                       "content_version"),
         who_sees="Everyone in the academy; signatories' names are printed on its certificates.",
     ),
@@ -36,3 +37,21 @@ TABLES = (
         not_personal=("id", "academy_id", "title", "starts_at", "duration_minutes", "join_url"),
     ),
 )
+
+
+def export_person(person) -> dict:
+    from lms.academies.models import Enrolment
+    from lms.core.extensions import db
+    from lms.core.personal_data import record
+
+    enrolments = db.session.scalars(db.select(Enrolment).where(Enrolment.user_id == person.id)).all()
+    return {"Your academies": [{"academy": e.academy.title, **record(e, "role", "group_name", "created_at")}
+                               for e in enrolments]}
+
+
+def erase_person(person) -> dict:
+    from lms.academies.models import Enrolment
+    from lms.core.extensions import db
+
+    gone = db.session.execute(db.delete(Enrolment).where(Enrolment.user_id == person.id)).rowcount
+    return {"places in academies": gone}

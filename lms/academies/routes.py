@@ -41,6 +41,7 @@ def _academy_details(form) -> academies.AcademyDetails:
         reference_timezones=form.reference_timezones.data or "",
         reminder_days=form.reminder_days.data if form.reminder_days.data is not None else 2,
         attendance_share=form.attendance_share.data or 75,
+        retention_months=form.retention_months.data or 12,
         require_readings=bool(form.require_readings.data),
         require_reflections=bool(form.require_reflections.data),
         signatories=form.signatories.data or "",

@@ -57,6 +57,7 @@ class AcademyDetails:
     reference_timezones: str = ""
     reminder_days: int = 2
     attendance_share: int = 75
+    retention_months: int = 12
     require_readings: bool = False
     require_reflections: bool = False
     signatories: str = ""
@@ -73,7 +74,10 @@ def _apply_details(academy: Academy, details: AcademyDetails) -> None:
         raise DomainError("The reminder goes 0 to 30 days before the second session.", field="reminder_days")
     if not 1 <= details.attendance_share <= 100:
         raise DomainError("The share of a session is between 1 and 100 percent.", field="attendance_share")
+    if not 1 <= details.retention_months <= 120:
+        raise DomainError("Keep the data 1 to 120 months after the last session.", field="retention_months")
     academy.title = title
+    academy.retention_months = details.retention_months
     academy.reminder_days = details.reminder_days
     academy.attendance_share = details.attendance_share
     academy.require_readings = details.require_readings

@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     # Part of every login session; bumping it (logout, a new password) ends all of them at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when an administrator erased the person: the row stays, empty, because certificates point at it.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     enrolments: Mapped[list[Enrolment]] = relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"

@@ -19,6 +19,8 @@ TABLES = (
             P("timezone_confirmed", "whether you have confirmed your time zone", "to ask you until you have"),
             P("clock", "whether you read times on the 12- or 24-hour clock", "to show times the way you read them"),
             P("created_at", "when your account was made", "to keep a record of the account"),
+            P("erased_at", "when your data was erased, if it was (the rest of the row is then empty)",
+              "so that your certificates can still be checked, with your name withheld"),
         ),
         not_personal=("id", "is_admin", "is_active_account", "session_version"),
         who_sees="You, and administrators. Facilitators see the name and email of people in their academies.",
@@ -48,3 +50,46 @@ TABLES = (
         who_sees="No one reads these; only a scramble of the link is kept, so it cannot be used from here.",
     ),
 )
+
+
+def export_person(person) -> dict:
+    from lms.accounts.models import AccountToken
+    from lms.core.extensions import db
+    from lms.core.personal_data import record
+
+    tokens = db.session.scalars(db.select(AccountToken).where(AccountToken.user_id == person.id)).all()
+    return {
+        "Your account": [record(person, "full_name", "email", "takes_part_through", "timezone", "clock",
+                                "is_admin", "created_at")],
+        "Invitation and password-reset links": [record(t, "purpose", "created_at", "expires_at", "used_at")
+                                                for t in tokens],
+    }
+
+
+def erase_person(person) -> dict:
+    """Last of all: the account is kept as an empty row (certificates still point at it), with no name, no
+    email, no password, and every session and remember-me cookie ended."""
+    from lms.accounts.models import AccountToken, ResetRequest
+    from lms.core.extensions import db
+    from lms.core.types import utcnow
+
+    counts = {
+        "invitation and password-reset links": db.session.execute(
+            db.delete(AccountToken).where(AccountToken.user_id == person.id)).rowcount,
+        "password-reset requests": db.session.execute(
+            db.delete(ResetRequest).where(ResetRequest.email == person.email)).rowcount if person.email else 0,
+    }
+    person.full_name = ""
+    person.email = None
+    person.takes_part_through = ""
+    person.password_hash = None
+    person.host_id = None
+    person.timezone = "UTC"
+    person.clock = ""
+    person.is_admin = False
+    person.is_active_account = False
+    person.erased_at = utcnow()
+    person.session_version += 1  # every login session and remember-me cookie carries it: all end now
+    db.session.flush()
+    counts["the account's name, email and password"] = 1
+    return counts

@@ -56,3 +56,83 @@ TABLES = (
         who_sees="Administrators.",
     ),
 )
+
+
+def _report_lines_naming(person, data: bytes) -> tuple[list[str], str]:
+    """The lines of a stored report that name the person (by name or email), and the report without them."""
+    from lms.attendance.reports import AttendanceFileError, _decode
+
+    try:
+        text = _decode(data)
+    except AttendanceFileError:
+        return [], ""
+    words = [word.lower() for word in (person.full_name, person.email) if word]
+    lines = text.splitlines(keepends=True)
+    naming = [line for line in lines if any(word in line.lower() for word in words)]
+    return naming, "".join(line for line in lines if line not in naming)
+
+
+def _stored_reports():
+    from lms.attendance.models import AttendanceImport
+    from lms.core.extensions import db
+
+    return db.session.scalars(db.select(AttendanceImport).where(AttendanceImport.file_data.is_not(None))).all()
+
+
+def export_person(person) -> dict:
+    from lms.attendance.models import Attendance, AttendanceChange
+    from lms.core.extensions import db
+    from lms.core.personal_data import record
+
+    rows = db.session.scalars(db.select(Attendance).where(Attendance.user_id == person.id)).all()
+    changes = db.session.scalars(db.select(AttendanceChange).where(AttendanceChange.user_id == person.id)
+                                 .order_by(AttendanceChange.changed_at)).all()
+    report_lines = []
+    for report in _stored_reports():
+        naming, _ = _report_lines_naming(person, report.file_data)
+        report_lines += [{"report": report.filename, "session": report.live_session.title, "line": line.rstrip("\r\n")}
+                         for line in naming]
+    return {
+        "Your attendance at live sessions": [
+            {"session": a.live_session.title, "starts_at": a.live_session.starts_at.isoformat(),
+             **record(a, "status", "minutes", "source", "updated_at")} for a in rows],
+        "Changes to your attendance": [
+            {"session": c.live_session_id, **record(c, "old_status", "new_status", "old_minutes", "new_minutes",
+                                                    "source", "note", "changed_at"),
+             "from_report": c.import_id} for c in changes],
+        "Lines naming you in attendance reports still held": report_lines,
+    }
+
+
+def erase_person(person) -> dict:
+    from lms.attendance.models import Attendance, AttendanceChange
+    from lms.core.extensions import db
+
+    counts = {
+        "attendance records": db.session.execute(
+            db.delete(Attendance).where(Attendance.user_id == person.id)).rowcount,
+        "changes to attendance records": db.session.execute(
+            db.delete(AttendanceChange).where(AttendanceChange.user_id == person.id)).rowcount,
+    }
+    removed = 0
+    for report in _stored_reports():
+        naming, rest = _report_lines_naming(person, report.file_data)
+        if naming:
+            report.file_data = rest.encode("utf-8")
+            removed += len(naming)
+    counts["lines naming you in attendance reports"] = removed
+    db.session.flush()
+    return counts
+
+
+def expire_academy(academy) -> dict:
+    """Past the academy's retention period: uploaded report files go (attendance itself stays, for certificates)."""
+    from lms.academies.models import LiveSession
+    from lms.attendance.models import AttendanceImport
+    from lms.core.extensions import db
+
+    sessions = db.select(LiveSession.id).where(LiveSession.academy_id == academy.id).scalar_subquery()
+    gone = db.session.execute(db.update(AttendanceImport).where(
+        AttendanceImport.live_session_id.in_(sessions), AttendanceImport.file_data.is_not(None)).values(
+        file_data=None)).rowcount
+    return {"uploaded attendance report files": gone}

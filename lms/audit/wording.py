@@ -25,6 +25,7 @@ ACTIONS = {
     "session.update": "Changed a live session",
     "session.delete": "Deleted a live session",
     "reading.create": "Added a reading",
+    "privacy.erase": "Erased a person's data",
     "reading.update": "Changed a reading",
     "reading.delete": "Deleted a reading",
     "people.enrol": "Enrolled people",

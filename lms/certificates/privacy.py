@@ -59,3 +59,45 @@ TABLES = (
         who_sees="Administrators.",
     ),
 )
+
+
+def export_person(person) -> dict:
+    from lms.certificates.models import Certificate, EligibilityException
+    from lms.core.extensions import db
+    from lms.core.personal_data import record
+
+    certificates = db.session.scalars(db.select(Certificate).where(Certificate.user_id == person.id)).all()
+    exceptions = db.session.scalars(db.select(EligibilityException).where(
+        EligibilityException.user_id == person.id)).all()
+    return {
+        "Your certificates": [record(c, "number", "verification_code", "name_as_printed", "academy_title",
+                                     "session_dates", "excused_dates", "issued_at", "status", "status_reason")
+                              for c in certificates],
+        "Exceptions to the certificate rules made for you": [record(e, "reason", "granted_at") for e in exceptions],
+    }
+
+
+def export_files(person) -> dict:
+    from lms.certificates.models import Certificate
+    from lms.core.extensions import db
+
+    rows = db.session.execute(db.select(Certificate.number, Certificate.pdf).where(
+        Certificate.user_id == person.id, Certificate.pdf.is_not(None))).all()
+    return {f"certificates/{number}.pdf": pdf for number, pdf in rows}
+
+
+def erase_person(person) -> dict:
+    """Certificates stay, so that they can still be checked: the name printed and the stored PDF go, the PDF's
+    fingerprint stays (the copy the person holds still matches its code)."""
+    from lms.certificates.models import Certificate, CertificateJobItem, EligibilityException
+    from lms.core.extensions import db
+
+    certificates = db.session.execute(db.update(Certificate).where(Certificate.user_id == person.id).values(
+        name_as_printed="", pdf=None, status_reason="")).rowcount
+    return {
+        "names printed on certificates (each stays checkable, the name withheld)": certificates,
+        "exceptions to the certificate rules": db.session.execute(
+            db.delete(EligibilityException).where(EligibilityException.user_id == person.id)).rowcount,
+        "notes from certificate jobs": db.session.execute(
+            db.delete(CertificateJobItem).where(CertificateJobItem.user_id == person.id)).rowcount,
+    }

@@ -1,6 +1,7 @@
 """Dates and times as people read them: the one place a stored UTC instant becomes text."""
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, datetime
 
 from lms.core.timezones import zone
@@ -37,3 +38,10 @@ def format_local(moment: datetime, zone_name: str, style: str = "long", clock: s
 def utc_stamp(moment: datetime | None) -> str:
     """'2025-04-17T20:00:00Z': for files other programs read (CSV exports); "" for no time."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` later (the month's last day when it is shorter: 31 Jan + 1 -> 28/29 Feb)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))

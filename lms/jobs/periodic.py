@@ -5,9 +5,12 @@ from lms.attendance.tasks import forget_old_previews
 from lms.certificates.tasks import resume_issue_jobs
 from lms.lti.tasks import forget_spent_login_values, post_scores, sync_rosters
 from lms.notifications.tasks import send_due_mail
+from lms.privacy.tasks import expire_due_data, send_expiry_notices
 
 # Imported when an app sets up its queue, so that every task is registered with the worker.
-TASK_MODULES = ("lms.attendance.tasks", "lms.certificates.tasks", "lms.lti.tasks", "lms.notifications.tasks")
+TASK_MODULES = (
+    "lms.attendance.tasks", "lms.certificates.tasks", "lms.lti.tasks", "lms.notifications.tasks", "lms.privacy.tasks",
+)
 
 PERIODIC = (
     # Due mail: "readings are open", reminders, feedback released, retries; and reset links still to answer.
@@ -22,4 +25,7 @@ PERIODIC = (
     (crontab(minute="*/5"), post_scores),
     (crontab(minute="23"), forget_spent_login_values),
     (crontab(minute="41", hour="3"), sync_rosters),
+    # Daily: admins are told weeks before an academy's data expires; past its retention period, it is deleted.
+    (crontab(minute="41", hour="3"), send_expiry_notices),
+    (crontab(minute="47", hour="3"), expire_due_data),
 )

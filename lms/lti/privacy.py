@@ -70,3 +70,42 @@ TABLES = (
         not_personal=("id", "kind", "value", "data", "expires_at"),
     ),
 )
+
+
+def export_person(person) -> dict:
+    from lms.core.extensions import db
+    from lms.core.personal_data import record
+    from lms.lti.models import LtiIdentity, LtiLaunch, LtiPlatform, LtiScorePost
+
+    identities = db.session.execute(
+        db.select(LtiIdentity, LtiPlatform.issuer).join(LtiPlatform, LtiPlatform.id == LtiIdentity.platform_id)
+        .where(LtiIdentity.user_id == person.id).order_by(LtiIdentity.created_at)
+    ).all()
+    launches = db.session.execute(
+        db.select(LtiLaunch, LtiPlatform.issuer).join(LtiPlatform, LtiPlatform.id == LtiLaunch.platform_id)
+        .where(LtiLaunch.user_id == person.id).order_by(LtiLaunch.at)
+    ).all()
+    scores = db.session.scalars(
+        db.select(LtiScorePost).where(LtiScorePost.user_id == person.id).order_by(LtiScorePost.created_at)
+    ).all()
+    return {
+        "Learning platforms that know you": [
+            {"platform": issuer, **record(identity, "sub", "created_at")} for identity, issuer in identities],
+        "Times you came from a learning platform": [
+            {"platform": issuer, **record(launch, "at", "outcome", "message_type")} for launch, issuer in launches],
+        "Results sent to your course's gradebook": [
+            record(post, "line_item", "score", "maximum", "status", "posted_at", "created_at") for post in scores],
+    }
+
+
+def erase_person(person) -> dict:
+    """The link to the platform's id for the person, their launches and their results go."""
+    from lms.core.extensions import db
+    from lms.lti.models import LtiIdentity, LtiLaunch, LtiScorePost
+
+    counts = {}
+    for label, model in (("links to a learning platform", LtiIdentity), ("launches from a learning platform", LtiLaunch),
+                         ("results for a course's gradebook", LtiScorePost)):
+        counts[label] = db.session.execute(db.delete(model).where(model.user_id == person.id)).rowcount
+    db.session.flush()
+    return counts

@@ -9,6 +9,7 @@ import logging
 from alembic import context
 from sqlalchemy import inspect, text
 
+from lms.core.encryption import EncryptedText
 from lms.core.extensions import db
 from lms.core.types import UTCDateTime
 from lms.schema import VERSION_TABLE, is_plugin_table
@@ -26,9 +27,11 @@ def include_name(name, type_, parent_names):
 
 
 def render_item(type_, obj, autogen_context):
-    """Write the models' UTCDateTime as a plain timezone-aware DateTime, so migrations import nothing of lms."""
+    """Write the models' UTCDateTime and EncryptedText as plain DateTime and Text, so migrations import nothing of lms."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedText):
+        return "sa.Text()"
     return False
 
 

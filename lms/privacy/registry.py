@@ -11,13 +11,14 @@ from lms.core.personal_data import TableDeclaration
 from lms.lti import privacy as lti
 from lms.notifications import privacy as notifications
 from lms.paper import privacy as paper
+from lms.privacy import privacy as retention
 from lms.readings import privacy as readings
 from lms.reflections import privacy as reflections
 
 DOMAINS = {
     "accounts": accounts, "academies": academies, "readings": readings, "reflections": reflections,
     "attendance": attendance, "certificates": certificates, "notifications": notifications,
-    "paper": paper, "audit": audit, "lti": lti, "core": core,
+    "paper": paper, "audit": audit, "lti": lti, "core": core, "privacy": retention,
 }
 
 

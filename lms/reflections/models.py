@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.core.encryption import EncryptedText
 from lms.core.extensions import db
 from lms.core.types import UTCDateTime, one_of, utcnow
 
@@ -38,7 +39,7 @@ class Reflection(db.Model):
     reading_id: Mapped[int] = mapped_column(
         ForeignKey("lms_readings.id", ondelete="CASCADE"), index=True
     )
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(EncryptedText, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     # How many times it has been submitted; each submission is kept as a ReflectionVersion.
     version_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -90,7 +91,7 @@ class ReflectionVersion(db.Model):
         ForeignKey("lms_reflections.id", ondelete="CASCADE"), index=True
     )
     number: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     reflection: Mapped[Reflection] = relationship(back_populates="versions")
@@ -114,7 +115,7 @@ class Feedback(db.Model):
     )
     reflection_version: Mapped[int] = mapped_column(Integer)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("lms_users.id", ondelete="SET NULL"))
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(EncryptedText, default="")
     decision: Mapped[str | None] = mapped_column(String(20))
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ import pytest
 
 from lms import create_app
 from lms.accounts.identity import SEEN_AT_KEY, SIGNED_IN_AT_KEY
-from lms.config import ProductionConfig
+from lms.config import ProductionConfig, TestingConfig
 from lms.core.extensions import db
 from tests.factories import enrol, make_academy, make_reading, make_user
 from tests.helpers import html
@@ -87,6 +87,7 @@ def test_a_reflection_sent_after_the_session_ended_is_carried_through_sign_in(br
 
 class Production(ProductionConfig):
     SECRET_KEY = "set"
+    LMS_DATA_KEY = TestingConfig.LMS_DATA_KEY
     LMS_BASE_URL = "https://academy.example.org"
     MAIL_SERVER = "smtp.example.org"
     SQLALCHEMY_DATABASE_URI = "sqlite://"

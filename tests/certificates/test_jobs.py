@@ -77,6 +77,7 @@ def start_worker(database_uri, queued_app, tmp_path, name):
         **os.environ,
         "LMS_ENV": "development",
         "SECRET_KEY": "worker-test",
+        "LMS_DATA_KEY": queued_app.config["LMS_DATA_KEY"],
         "DATABASE_URL": database_uri,
         "LMS_QUEUE_URL": queued_app.config["LMS_QUEUE_URL"],
         "LMS_CERTIFICATE_BATCH": "2",

@@ -128,7 +128,8 @@ def test_two_servers_and_two_workers_share_one_job(redis_server, shared_database
 
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith(("LMS_", "MAIL_", "FLASK_"))},
-        "LMS_ENV": "development", "SECRET_KEY": "shared-between-machines", "DATABASE_URL": shared_database,
+        "LMS_ENV": "development", "SECRET_KEY": "shared-between-machines",
+        "LMS_DATA_KEY": TestingConfig.LMS_DATA_KEY, "DATABASE_URL": shared_database,
         "LMS_QUEUE_URL": redis_server, "LMS_QUEUE_NAME": f"lms-machines-{secrets.token_hex(4)}",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/1", "RATELIMIT_KEY_PREFIX": f"machines-{secrets.token_hex(4)}",
         "LMS_LOGIN_RATE_LIMIT": f"{LIMIT} per hour", "LMS_VERIFY_RATE_LIMIT": f"{LIMIT} per hour",

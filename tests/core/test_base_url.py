@@ -3,13 +3,14 @@ without it, and mailed links never use the host a request named."""
 import pytest
 
 from lms import create_app
-from lms.config import ProductionConfig
+from lms.config import ProductionConfig, TestingConfig
 from tests.factories import enrol, make_academy, make_user
 
 
 def test_production_refuses_to_start_without_the_public_address():
     class Config(ProductionConfig):
         SECRET_KEY = "set"
+        LMS_DATA_KEY = TestingConfig.LMS_DATA_KEY
         LMS_BASE_URL = ""
         SQLALCHEMY_DATABASE_URI = "sqlite://"
 

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
+from lms.config import TestingConfig
 from lms.core.extensions import db
 from lms.reflections.models import Reflection
 from tests.conftest import CSRF_INPUT
@@ -29,6 +30,7 @@ def server(database_uri):
         **os.environ,
         "LMS_ENV": "development",
         "SECRET_KEY": "concurrency-test",
+        "LMS_DATA_KEY": TestingConfig.LMS_DATA_KEY,
         "DATABASE_URL": database_uri,
         "LMS_LOGIN_RATE_LIMIT": "1000 per minute",
     }

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from lms import create_app
 from lms.accounts.models import AccountToken
-from lms.config import ProductionConfig, settings_from_environment
+from lms.config import ProductionConfig, TestingConfig, settings_from_environment
 from lms.core.extensions import db, limiter
 from tests.conftest import Browser
 from tests.factories import PASSWORD, enrol, make_academy, make_user
@@ -19,6 +19,7 @@ from tests.helpers import ROOT, text_of
 
 class Production(ProductionConfig):
     SECRET_KEY = "set"
+    LMS_DATA_KEY = TestingConfig.LMS_DATA_KEY
     LMS_BASE_URL = "https://academy.example.org"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     MAIL_SERVER = ""

@@ -52,6 +52,10 @@ ROUTES = {
     "lms.accounts.index": Route("GET", "/", {**SIGNED_IN}),
     "lms.certificates.verify_form": Route("GET", "/verify", PUBLIC),
     "lms.privacy.notice": Route("GET", "/privacy", PUBLIC),
+    # The address names no one: every signed-in person gets their own data, never another's.
+    "lms.privacy.export_mine": Route("GET", "/auth/account/my-data.zip", SIGNED_IN),
+    "lms.privacy.find_person": Route("GET", "/admin/privacy", ADMIN_ONLY),
+    "lms.privacy.erase": Route("GET", "/admin/privacy/people/{learner}/erase", ADMIN_ONLY),
     "lms.certificates.verify": Route("GET", "/verify/{certificate_code}", PUBLIC),
     "lms.accounts.login": Route("GET", "/auth/login", PUBLIC),
     "lms.accounts.logout": Route("POST", "/auth/logout", PUBLIC),
@@ -290,7 +294,8 @@ def hosted(app):
     signed_in = {"person": None}
     host = Flask("host_site", static_folder=None)  # at the root, the LMS's /static is the only one
     # Form tokens are tested elsewhere (also in a host: tests/test_mount.py); this walk is about the guards.
-    host.config.update(SECRET_KEY="host-secret", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+    host.config.update(SECRET_KEY="host-secret", LMS_DATA_KEY=app.config["LMS_DATA_KEY"],
+                       SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                        TESTING=True, WTF_CSRF_ENABLED=False)
     LMS(host, identity=lambda: signed_in["person"])
 

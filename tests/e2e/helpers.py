@@ -4,11 +4,13 @@ Nothing here imports the application: the journey sees the LMS only as a browser
 """
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 E2E_DIR = Path(__file__).resolve().parent
+# A Fernet key for this run (32 random bytes, url-safe base64): the app and its worker share it.
+DATA_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 REPO = E2E_DIR.parents[1]
 VENV_BIN = Path(sys.executable).parent
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
@@ -185,6 +189,7 @@ def start_server(work_dir: Path, smtp_port: int, log_path: Path) -> Server:
         **{key: value for key, value in os.environ.items() if not key.startswith(("LMS_", "MAIL_", "FLASK_"))},
         "LMS_ENV": "development",
         "SECRET_KEY": SECRET_KEY,
+        "LMS_DATA_KEY": DATA_KEY,
         "DATABASE_URL": database,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_port),

@@ -89,7 +89,8 @@ def test_what_runs_on_the_schedule(app):
     assert due(9, 17) == every_minute | {"forget_old_previews"}  # hourly
     assert due(9, 5) == every_minute | {"post_scores"}  # LTI scores every five minutes
     assert due(9, 23) == every_minute | {"forget_spent_login_values"}  # hourly
-    assert due(3, 41) == every_minute | {"sync_rosters"}  # daily
+    assert due(3, 41) == every_minute | {"sync_rosters", "send_expiry_notices"}  # daily
+    assert due(3, 47) == every_minute | {"expire_due_data"}  # daily
 
 
 def test_the_worker_is_not_needed_when_tasks_run_where_they_are_queued(runner):

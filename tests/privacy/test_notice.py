@@ -20,8 +20,10 @@ def test_the_notice_says_who_sees_reflections_and_how_long_things_are_kept(brows
     page = text_of(browser.get("/privacy"))
     assert "Only you (the author), that academy's facilitators, and administrators." in page
     assert "Other learners never see your reflections" in page
-    assert "nothing is deleted automatically yet" in page
-    assert "Uploaded attendance reports are deleted once they are saved" in page
+    assert "for a number of months after its last live session (12 unless the organiser chose otherwise)" in page
+    assert "Then they are deleted automatically; your dashboard shows the date" in page
+    assert "it is valid and that the holder's name is withheld" in page
+    assert "Uploaded attendance reports are also deleted as soon as they are saved" in page
 
 
 def test_the_notice_gives_the_configured_contact(app, browser):
