@@ -16,8 +16,10 @@ log = logging.getLogger(__name__)
 def send_due_mail() -> dict[str, int] | None:
     """Answer waiting reset requests, queue what is due and send what is pending (`flask lms send-due-mail`)."""
     if not current_app.config.get("LMS_BASE_URL"):
-        log.warning("due mail not sent: set LMS_BASE_URL to the site's public address, which the messages link to")
-        return None
+        # Messages already queued (a roster's invitations, made in a request) carry their links and still go;
+        # new ones cannot be written without the site's address.
+        log.warning("scheduled mail not queued: set LMS_BASE_URL to the site's public address, which it links to")
+        return outbox.deliver_due(utcnow())
     # Links are built as in a request to the site's root; LMS_BASE_URL supplies scheme and host.
     with current_app.test_request_context("/"):
         # Reset requests not answered after their response (a worker that stopped) are answered first,

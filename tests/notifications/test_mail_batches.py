@@ -192,3 +192,24 @@ def test_a_refused_roster_queues_no_invitation(make_browser, start_server):
 
     assert response.status_code == 400
     assert statuses() == []
+
+
+def test_queued_invitations_go_out_even_where_the_worker_has_no_base_address(
+        make_browser, start_server, mail_config, app):  # noqa: F811
+    """The worker's due mail without LMS_BASE_URL still sends what requests queued (their links are written)."""
+    inbox = start_server(CountingInbox())
+    academy = make_academy()
+    browser = admin_signed_in(make_browser)
+    browser.get(f"/admin/academies/{academy.id}/people")
+    browser.post(f"/admin/academies/{academy.id}/people/import",
+                 {"roster": (io.BytesIO(roster(3)), "roster.csv")}, content_type="multipart/form-data")
+    assert inbox.envelopes == []
+    mail_config.update(LMS_BASE_URL="")
+    from lms.notifications.tasks import send_due_mail as send_due_mail_task
+
+    outcome = send_due_mail_task.run_here()
+    db.session.commit()
+
+    assert outcome["sent"] == 3
+    assert sorted(e.rcpt_tos[0] for e in inbox.envelopes) == [f"person{n}@example.org" for n in range(3)]
+    assert "/auth/invitation/" in body_of(inbox.messages[0])
