@@ -403,6 +403,14 @@ class FrameableSessionInterface(SecureCookieSessionInterface):
 
 
 @bp.record_once
+def _watch_results(state):
+    # Scores go to course gradebooks as soon as a result changes (lms/lti/changes.py).
+    from lms.lti.changes import watch
+
+    watch(db.session)
+
+
+@bp.record_once
 def _use_frameable_sessions(state):
     # Only over Flask's own cookie sessions: a host with a session interface of its own keeps it as it is.
     if type(state.app.session_interface) is SecureCookieSessionInterface:
