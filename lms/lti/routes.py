@@ -78,8 +78,6 @@ REFUSAL_PAGES = {
                     "handle. Ask the course's administrator.", 400),
     "no_role": ("Your role in this course has no place here", "The Learning Academy lets in a course's learners, "
                 "instructors and teaching assistants. Ask the academy's organiser if you need access.", 403),
-    "no_email": ("Your course does not share email addresses", "This course does not share email addresses with "
-                 "the Learning Academy; ask its administrator to turn on sharing.", 403),
     "email_taken": ("There is already an account with your email", "The Learning Academy already has an account "
                     "with your email address, and cannot link it to this course on its own. Sign in with that "
                     "account, or ask the academy's organiser to link them.", 403),

@@ -131,28 +131,45 @@ def person_for_launch(platform: LtiPlatform, claims: dict) -> User:
                                                            LtiIdentity.sub == sub))
     if identity is not None:
         return identity.user
-    raw_email = claims.get("email")
-    if not isinstance(raw_email, str) or not raw_email.strip():
-        raise LaunchRefused("no_email", platform)
-    try:
-        email = normalise_email(raw_email)
-    except DomainError as error:
-        raise LaunchRefused("no_email", platform, "email not usable") from error
-    user = db.session.scalar(select(User).where(User.email == email))
+    email = _launch_email(platform, claims)
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
     if user is not None:
         # An untrusted platform could claim anyone's address; and no launch may ever sign in an admin.
         if not platform.trusts_emails or user.is_admin:
             raise LaunchRefused("email_taken", platform)
         log.info("LTI platform %s: sub linked to existing account %s", platform.id, user.id)
     else:
-        name = " ".join(without_control_characters(str(claims.get("name") or "")).split())[:200]
-        user = User(email=email, full_name=name or email, password_hash=None)
+        # Many courses share no email (a course inside a prison, a platform set to privacy): the account is
+        # then known only by the platform's id for the person, and signs in only from there.
+        user = User(email=email, full_name=launch_name(claims), password_hash=None)
         db.session.add(user)
         db.session.flush()
-        log.info("LTI platform %s: account %s made", platform.id, user.id)
+        log.info("LTI platform %s: account %s made%s", platform.id, user.id, "" if email else " (no email shared)")
     db.session.add(LtiIdentity(platform_id=platform.id, sub=sub, user_id=user.id))
     db.session.flush()
     return user
+
+
+def _launch_email(platform: LtiPlatform, claims: dict) -> str | None:
+    raw_email = claims.get("email")
+    if not isinstance(raw_email, str) or not raw_email.strip():
+        return None
+    try:
+        return normalise_email(raw_email)
+    except DomainError:
+        log.info("LTI platform %s: a launch's email was not usable and was left out", platform.id)
+        return None
+
+
+def launch_name(claims: dict) -> str:
+    """The person's name as the platform shares it (name, or given and family names), or plain words when it
+    shares none; the person can correct it on their account page."""
+    name = claims.get("name")
+    if not isinstance(name, str) or not name.strip():
+        parts = [claims.get(key) for key in ("given_name", "family_name")]
+        name = " ".join(part for part in parts if isinstance(part, str))
+    name = " ".join(without_control_characters(name).split())[:200]
+    return name or "Course member"
 
 
 # --- which course and academy ----------------------------------------------------------------
@@ -183,12 +200,17 @@ def context_for_launch(platform: LtiPlatform, claims: dict) -> LtiContext:
 
 
 def enrol_for_launch(user: User, academy: Academy, role: str) -> Enrolment:
-    """Enrol the person with the course's role; an enrolment already here is kept as the organiser made it."""
+    """Enrol the person with the course's role. The course's site is where their role is kept, as the roster
+    sync also has it: a learner the course makes a teaching assistant facilitates from their next launch, and
+    the other way round."""
     enrolment = user.enrolment_in(academy.id)
     if enrolment is None:
         enrolment = Enrolment(user=user, academy=academy, role=role)
         db.session.add(enrolment)
-        db.session.flush()
+    elif enrolment.role != role:
+        log.info("LTI launch: user %s is now %s in academy %s, as their course says", user.id, role, academy.id)
+        enrolment.role = role
+    db.session.flush()
     return enrolment
 
 

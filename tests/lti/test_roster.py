@@ -73,3 +73,33 @@ def test_a_facilitator_previews_and_applies_on_the_web(platform, course, browser
     for _ in range(2):  # sent twice: enrolled once
         assert browser.post(f"/facilitate/lti/contexts/{course.id}/roster").status_code == 302
     assert len(db.session.scalars(select(Enrolment)).all()) == 2
+
+
+def test_members_the_course_shares_no_email_for_are_enrolled_by_their_platform_id(platform, course, browser,
+                                                                                  make_browser):
+    platform.members = [_member("t-1", "Tess Teacher", "tess@example.org", INSTRUCTOR),
+                        _member("in-1", "Sam Inside", None), _member("in-2", "Kim Inside", "")]
+    page = browser.get(f"/facilitate/lti/contexts/{course.id}/roster").get_data(as_text=True)
+    assert "None shared: signs in from the course" in page and "Enrol these 3 people" in page
+    assert browser.post(f"/facilitate/lti/contexts/{course.id}/roster").status_code == 302
+    enrolled = {e.user.email or e.user.full_name: e.role for e in db.session.scalars(select(Enrolment))}
+    assert enrolled == {"tess@example.org": "facilitator", "Sam Inside": "learner", "Kim Inside": "learner"}
+    assert browser.post(f"/facilitate/lti/contexts/{course.id}/roster").status_code == 302  # again: the same
+    assert len(db.session.scalars(select(Enrolment)).all()) == 3
+
+    # Sam's own launch, with no email either, lands on the account the sync made.
+    sam = make_browser()
+    response, _ = platform.launch(sam, sub="in-1", name="Sam Inside", email=None)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/learn/")
+    assert len(db.session.scalars(select(Enrolment)).all()) == 3
+
+    # The course makes Kim a teaching assistant: the next sync says so.
+    platform.members[2]["roles"] = INSTRUCTOR
+    browser.post(f"/facilitate/lti/contexts/{course.id}/roster")
+    db.session.expire_all()
+    assert {e.user.full_name: e.role for e in db.session.scalars(select(Enrolment))}["Kim Inside"] == "facilitator"
+
+
+def test_a_member_without_email_or_id_is_a_problem(platform, course):
+    platform.members = [_member("", "Nobody Known", None)]
+    assert preview_roster(course).problems == ["Member 1: the course's site sent no id for this member."]
