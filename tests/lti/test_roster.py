@@ -67,7 +67,9 @@ def test_one_bad_member_changes_nothing(platform, course):
 def test_a_facilitator_previews_and_applies_on_the_web(platform, course, browser):
     platform.members = [_member("t-1", "Tess Teacher", "tess@example.org", INSTRUCTOR),
                         _member("u-2", "Bo <b>Learner</b>", "bo@example.org")]
-    page = browser.get(f"/facilitate/lti/contexts/{course.id}/roster")  # the instructor's launch signed them in
+    roster = f"/facilitate/lti/contexts/{course.id}/roster"
+    assert roster in browser.get("/facilitate/").get_data(as_text=True)  # linked from the facilitator's home
+    page = browser.get(roster)  # the instructor's launch signed them in
     assert page.status_code == 200 and "Bo &lt;b&gt;Learner&lt;/b&gt;" in page.get_data(as_text=True)
     assert "Enrol these 2 people" in page.get_data(as_text=True)
     for _ in range(2):  # sent twice: enrolled once
@@ -103,3 +105,10 @@ def test_members_the_course_shares_no_email_for_are_enrolled_by_their_platform_i
 def test_a_member_without_email_or_id_is_a_problem(platform, course):
     platform.members = [_member("", "Nobody Known", None)]
     assert preview_roster(course).problems == ["Member 1: the course's site sent no id for this member."]
+
+
+def test_the_academy_people_page_links_the_course_roster(course, make_browser):
+    from tests.helpers import admin_signed_in
+
+    page = admin_signed_in(make_browser).get(f"/admin/academies/{course.academy_id}/people").get_data(as_text=True)
+    assert f"/facilitate/lti/contexts/{course.id}/roster" in page and "members from “Peer Mentoring 101”" in page
