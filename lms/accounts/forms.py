@@ -8,6 +8,11 @@ from lms.core.forms import ClockField, ZoneField
 ZONE_HINT = "Type the city or country you live in, for example Oslo or Norway. Session times are shown in this zone."
 
 
+class GrantAdminForm(FlaskForm):
+    email = EmailField("Their email address", validators=[DataRequired("Enter the person's email address.")],
+                       description="They must have an account here already.")
+
+
 class LoginForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address.")])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])

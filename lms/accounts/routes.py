@@ -1,7 +1,7 @@
 """Routes for signing in and out, one-time links, and the account page."""
 import logging
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
@@ -11,12 +11,14 @@ from lms.accounts.forms import (
     AcceptInvitationForm,
     AccountForm,
     ChangePasswordForm,
+    GrantAdminForm,
     LoginForm,
     ResetRequestForm,
     SetPasswordForm,
 )
 from lms.accounts.identity import (
     SESSION_VERSION_KEY,
+    admin_required,
     current_person,
     forget_current_person,
     login_required,
@@ -24,10 +26,11 @@ from lms.accounts.identity import (
     sign_in_first,
     uses_own_sign_in,
 )
+from lms.accounts.models import User
 from lms.core import mail
 from lms.core.exceptions import DomainError, NotAllowed
 from lms.core.extensions import db, limiter, login_manager
-from lms.core.forms import chosen_clock
+from lms.core.forms import EmptyForm, chosen_clock
 from lms.core.web import is_safe_next, now, parse_id, show_field_error
 from lms.readings import services as learning
 
@@ -293,3 +296,40 @@ def _host_signs_people_in():
     if request.endpoint and request.endpoint.rsplit(".", 1)[-1] in OWN_SIGN_IN_PAGES and not uses_own_sign_in():
         return redirect(url_for("lms.accounts.index"))
     return None
+
+
+@bp.route("/admin/admins", methods=["GET", "POST"])
+@admin_required
+def admins():
+    """Who has administrator rights, and giving them to an existing account (only here: no course's site can)."""
+    form = GrantAdminForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.grant_admin(form.email.data, current_person)
+        except DomainError as error:
+            db.session.rollback()
+            show_field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{user.full_name} is now an administrator. They sign in again to use the rights.", "success")
+            return redirect(url_for("lms.accounts.admins"))
+    status = 400 if form.errors else 200
+    return render_template("lms/accounts/admins.html", form=form, admins=accounts.admins(),
+                           revoke_form=EmptyForm()), status
+
+
+@bp.route("/admin/admins/<lms_id:user_id>/revoke", methods=["POST"])
+@admin_required
+def revoke_admin(user_id):
+    user = db.get_or_404(User, user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.revoke_admin(user, current_person)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{user.full_name} is no longer an administrator.", "success")
+    return redirect(url_for("lms.accounts.admins"))

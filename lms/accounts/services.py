@@ -156,6 +156,51 @@ def create_admin(email: str, full_name: str, password: str, timezone: str = "UTC
     return user
 
 
+def admins() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.is_admin).order_by(User.full_name, User.id)))
+
+
+def grant_admin(email: str, by: User) -> User:
+    """Give an existing account administrator rights (the caller commits). Only an admin does this: nothing a
+    course's site says (LTI roles included) ever does. Their sessions end, so the rights start with a fresh
+    sign-in of their own, never inside a session a course's link began."""
+    from lms.audit import services as audit
+
+    try:
+        address = normalise_email(email)
+    except DomainError as error:
+        raise DomainError(error.message, field="email") from None
+    user = db.session.scalar(select(User).where(User.email == address))
+    if user is None or user.erased_at is not None:
+        raise DomainError("There is no account with this email. Enrol the person first, or make the account with "
+                          "`flask lms create-admin`.", field="email")
+    if not user.is_active_account:
+        raise DomainError(f"{user.full_name}'s account is switched off.", field="email")
+    if user.is_admin:
+        raise DomainError(f"{user.full_name} is already an administrator.", field="email")
+    user.is_admin = True
+    user.session_version += 1
+    audit.record(by, "admin.grant", f"user {user.id}", user.email)
+    log.info("admin rights given to user %s by user %s", user.id, by.id)
+    return user
+
+
+def revoke_admin(user: User, by: User) -> None:
+    """Take administrator rights away (the caller commits); never one's own, never the last administrator's."""
+    from lms.audit import services as audit
+
+    if not user.is_admin:
+        return  # a double click: already done
+    if user.id == by.id:
+        raise DomainError("You cannot take away your own rights: ask another administrator.")
+    if len(admins()) <= 1:
+        raise DomainError("The site needs at least one administrator.")
+    user.is_admin = False
+    user.session_version += 1  # pages already open lose the rights at once
+    audit.record(by, "admin.revoke", f"user {user.id}", user.email or "")
+    log.info("admin rights taken from user %s by user %s", user.id, by.id)
+
+
 # --- one-time links --------------------------------------------------------------------------
 
 def _hash_token(token: str) -> str:

@@ -63,6 +63,8 @@ ROUTES = {
     "lms.accounts.invitation": Route("GET", "/auth/invitation/not-a-real-token", dict.fromkeys(PERSONAS, 410)),
     "lms.accounts.reset_password": Route("GET", "/auth/reset/not-a-real-token", dict.fromkeys(PERSONAS, 410)),
     "lms.accounts.account": Route("GET", "/auth/account", SIGNED_IN),
+    "lms.accounts.admins": Route("GET", "/admin/admins", ADMIN_ONLY),
+    "lms.accounts.revoke_admin": Route("POST", "/admin/admins/{learner}/revoke", ADMIN_ONLY),
     "lms.readings.dashboard": Route("GET", "/learn/", SIGNED_IN),
     "lms.readings.reading": Route("GET", "/learn/readings/{reading}", ACADEMY_MEMBERS),
     "lms.readings.set_finished": Route("POST", "/learn/readings/{reading}/finished", LEARNER_WRITES,
