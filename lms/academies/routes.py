@@ -267,8 +267,9 @@ def new_link(academy_id, user_id):
     user = db.get_or_404(User, user_id)
     if user.enrolment_in(found.id) is None or not EmptyForm().validate_on_submit():
         abort(404)
-    if user.on_paper:
-        flash(f"{user.full_name} takes part on paper, without email: there is no link to send.", "error")
+    reason = accounts.why_no_link(user)
+    if reason:
+        flash(reason, "error")
         return redirect(url_for("lms.academies.people", academy_id=found.id))
     token = accounts.new_invitation(user, current_person)
     db.session.commit()

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, and_, false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.extensions import db
@@ -17,7 +18,8 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased: people type their address in whatever case they like. None for a learner who takes
-    # part on paper (no internet, no email): they never sign in and never get mail. UNIQUE allows many NULLs.
+    # part on paper (no internet, no email): they never sign in and never get mail; or for someone whose
+    # course's site (LTI) shares no email: they sign in only from there. UNIQUE allows many NULLs.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     # For a learner on paper: the organisation or unit they take part through ("Oslo prison — unit B").
@@ -52,10 +54,16 @@ class User(UserMixin, db.Model):
         """'12' or '24': the clock this person reads times on."""
         return self.clock or default_clock(self.timezone)
 
-    @property
+    @hybrid_property
     def on_paper(self) -> bool:
-        """Takes part on paper: no email, so no sign-in, no invitation and no mail, ever."""
-        return self.email is None
+        """Takes part on paper, through an organisation or unit: no email, so no sign-in, no invitation and no
+        mail, ever. (Someone with no email and no unit signs in from their course's site over LTI.)"""
+        return self.email is None and bool(self.takes_part_through)
+
+    @on_paper.inplace.expression
+    @classmethod
+    def _on_paper_expression(cls):
+        return and_(cls.email.is_(None), cls.takes_part_through != "")
 
     @property
     def has_password(self) -> bool:

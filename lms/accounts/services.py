@@ -213,10 +213,20 @@ def use_token_to_set_password(token: str, password: str) -> User:
     return user
 
 
+def why_no_link(user: User) -> str | None:
+    """Why no invitation or reset link can reach `user` (they have no email), or None when one can."""
+    if user.on_paper:
+        return f"{user.full_name} takes part on paper, without email: there is no link to send."
+    if user.email is None:
+        return f"{user.full_name} has no email here: they sign in from their course's site."
+    return None
+
+
 def queue_account_link(user: User, token: str, purpose: str, academy_title: str = "") -> tuple[str, str]:
     """Queue an invitation or reset link in the outbox (the caller commits); return the link and its message's key."""
-    if user.on_paper:  # enrol_people and new_invitation never make a link for them; this is the last guard
-        raise DomainError(f"{user.full_name} takes part on paper, without email: no link is sent.")
+    reason = why_no_link(user)
+    if reason:  # enrol_people and new_invitation never make a link for them; this is the last guard
+        raise DomainError(reason)
     endpoint = "lms.accounts.invitation" if purpose == "invitation" else "lms.accounts.reset_password"
     link = mail.absolute_url(endpoint, token=token)
     body = render_template(f"lms/emails/{purpose}.txt", user=user, link=link, academy_title=academy_title)
@@ -362,7 +372,7 @@ def _paper_learners_of(academy: Academy) -> dict[str, User]:
     """The academy's learners on paper by Person.key: the same name and unit again is the same person."""
     found = db.session.scalars(
         select(User).join(Enrolment, Enrolment.user_id == User.id)
-        .where(Enrolment.academy_id == academy.id, User.email.is_(None))
+        .where(Enrolment.academy_id == academy.id, User.on_paper)
     )
     return {Person(user.full_name, None, "learner", "", "", user.takes_part_through).key: user for user in found}
 
@@ -411,7 +421,7 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
             result.role_changed.append(user)
         else:
             result.already_enrolled.append(user)
-        if not user.has_password and not user.on_paper and enrolment is None:
+        if not user.has_password and user.email is not None and enrolment is None:
             result.invitations[user.id] = issue_token(user, "invitation")
     audit.record(
         by, "people.enrol", f"academy {academy.id}",
@@ -430,8 +440,9 @@ def enrol_people(academy: Academy, people: list[Person], by: User) -> EnrolmentR
 
 def new_invitation(user: User, by: User) -> str:
     """A fresh link for `user`; their earlier unused links stop working (one may have gone astray)."""
-    if user.on_paper:
-        raise DomainError(f"{user.full_name} takes part on paper, without email: there is no link to send.")
+    reason = why_no_link(user)
+    if reason:
+        raise DomainError(reason)
     spend_links(user)
     token = issue_token(user, "invitation" if not user.has_password else "reset")
     audit.record(by, "people.new_link", f"user {user.id}", user.email)

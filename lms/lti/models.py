@@ -144,12 +144,13 @@ class LtiOneTimeValue(db.Model):
 
 
 class LtiScorePost(db.Model):
-    """A score to send to a course's gradebook: recorded when it changes, sent later by `post_due_scores`
-    (a page never waits for the platform). The same person, line item and value is recorded once."""
+    """One person's latest result on one line item of one course's gradebook, and whether the platform has it.
+    Recorded when the result changes (lms/lti/scores.py), sent later by `post_due_scores`, so a page never
+    waits for the platform; a value that changes back (a certificate revoked, then issued again) is sent again."""
 
     __tablename__ = "lms_lti_score_posts"
     __table_args__ = (
-        UniqueConstraint("context_id", "user_id", "line_item", "score", name="uq_lms_lti_score_posts_once"),
+        UniqueConstraint("context_id", "user_id", "line_item", name="uq_lms_lti_score_posts_person_item"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,10 +159,19 @@ class LtiScorePost(db.Model):
     line_item: Mapped[str] = mapped_column(String(40))  # a key of lms/lti/scores.LINE_ITEMS
     score: Mapped[float] = mapped_column(Float)
     maximum: Mapped[float] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, posted, failed
+    # pending (to send), sending (claimed by a worker until next_attempt_at), posted, failed (given up)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     context: Mapped[LtiContext] = relationship()
+
+    def change_to(self, score: float, maximum: float) -> bool:
+        """A new result to send; False when it is the one already recorded."""
+        if self.score == score and self.maximum == maximum:
+            return False
+        self.score, self.maximum = score, maximum
+        self.status, self.attempts, self.next_attempt_at = "pending", 0, utcnow()
+        return True

@@ -11,13 +11,14 @@ from pylti1p3.service_connector import ServiceConnector
 from requests import RequestException
 from sqlalchemy import select
 
+from lms.academies.models import Enrolment
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 from lms.lti.models import LtiContext, LtiIdentity
 from lms.lti.protocol import _registration
-from lms.lti.services import FACILITATOR_ROLES, LEARNER_ROLES
+from lms.lti.services import FACILITATOR_ROLES, LEARNER_ROLES, launch_name
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,18 @@ class _Connector(ServiceConnector):
 
 
 @dataclass
+class MemberWithoutEmail:
+    """A member the course shares no email for: known here only by the platform's id for them (`sub`)."""
+    sub: str
+    full_name: str
+    role: str
+
+
+@dataclass
 class RosterPreview:
     people: list[accounts.Person] = field(default_factory=list)
     subs: dict[str, str] = field(default_factory=dict)  # email -> the platform's id for the person
+    without_email: list[MemberWithoutEmail] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # plain words, one a member; none means it may be applied
     skipped: int = 0  # members with a role the academy has no place for (administrators, observers)
 
@@ -60,6 +70,13 @@ def preview_roster(context: LtiContext) -> RosterPreview:
         if role is None:
             preview.skipped += 1
             continue
+        sub = str(member.get("user_id") or "")
+        if not str(member.get("email") or "").strip():
+            if not sub or len(sub) > 255:
+                preview.problems.append(f"Member {number}: the course's site sent no id for this member.")
+            else:
+                preview.without_email.append(MemberWithoutEmail(sub, launch_name(member), role))
+            continue
         try:
             person = accounts.check_person(member.get("name") or "", member.get("email") or "", role,
                                            context.academy.home_timezone)
@@ -67,7 +84,7 @@ def preview_roster(context: LtiContext) -> RosterPreview:
             preview.problems.append(f"Member {number}: {error.message}")
             continue
         preview.people.append(person)
-        preview.subs[person.email] = str(member.get("user_id") or "")
+        preview.subs[person.email] = sub
     return preview
 
 
@@ -83,8 +100,36 @@ def apply_roster(context: LtiContext, by: User) -> accounts.EnrolmentResult:
         sub = preview.subs.get(user.email)
         if sub and user.id not in linked:
             db.session.add(LtiIdentity(platform_id=context.platform_id, sub=sub, user_id=user.id))
+    for member in preview.without_email:
+        _enrol_without_email(context, member, result)
     db.session.flush()
     return result
+
+
+def _enrol_without_email(context: LtiContext, member: MemberWithoutEmail, result: accounts.EnrolmentResult) -> None:
+    """Enrol a member by the platform's id for them, making their account (no email, no password: they sign
+    in from the course) when this is the first the LMS hears of them; their role follows the course's."""
+    identity = db.session.scalar(select(LtiIdentity).where(LtiIdentity.platform_id == context.platform_id,
+                                                           LtiIdentity.sub == member.sub))
+    if identity is None:
+        user = User(email=None, full_name=member.full_name, password_hash=None,
+                    timezone=context.academy.home_timezone)
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(LtiIdentity(platform_id=context.platform_id, sub=member.sub, user_id=user.id))
+        result.created.append(user)
+    else:
+        user = identity.user
+    enrolment = user.enrolment_in(context.academy_id)
+    if enrolment is None:
+        db.session.add(Enrolment(user=user, academy=context.academy, role=member.role))
+        if user not in result.created:
+            result.enrolled_existing.append(user)
+    elif enrolment.role != member.role:
+        enrolment.role = member.role
+        result.role_changed.append(user)
+    else:
+        result.already_enrolled.append(user)
 
 
 def sync_all_rosters(by: User) -> dict[int, str]:

@@ -36,7 +36,7 @@ from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 from lms.core.web import parse_id, show_field_error
 from lms.lti import keys, services
-from lms.lti.forms import ContextSetupForm, PlatformForm
+from lms.lti.forms import ContextSetupForm, PlatformForm, PlatformSettingsForm
 from lms.lti.models import LtiContext, LtiLaunch, LtiPlatform
 from lms.lti.protocol import LaunchRefused, deep_link_response_jwt, login_redirect, validated_launch
 
@@ -76,10 +76,13 @@ REFUSAL_PAGES = {
                    "Academy does not know yet. Ask the course's administrator to check its deployment id.", 400),
     "bad_message": ("This link did not work", "The course sent a kind of link the Learning Academy does not "
                     "handle. Ask the course's administrator.", 400),
+    "admin_account": ("Administrators sign in here, not from a course", "This account has administrator rights in "
+                      "the Learning Academy, so a course's link does not sign it in. Open the Learning Academy and "
+                      "sign in with your email and password.", 403),
+    "inactive": ("This account is switched off", "The Learning Academy's administrator has switched off this "
+                 "account. Ask the academy's organiser.", 403),
     "no_role": ("Your role in this course has no place here", "The Learning Academy lets in a course's learners, "
                 "instructors and teaching assistants. Ask the academy's organiser if you need access.", 403),
-    "no_email": ("Your course does not share email addresses", "This course does not share email addresses with "
-                 "the Learning Academy; ask its administrator to turn on sharing.", 403),
     "email_taken": ("There is already an account with your email", "The Learning Academy already has an account "
                     "with your email address, and cannot link it to this course on its own. Sign in with that "
                     "account, or ask the academy's organiser to link them.", 403),
@@ -289,7 +292,9 @@ def roster(context_id):
 
 def _details(form) -> services.PlatformDetails:
     return services.PlatformDetails(
-        issuer=form.issuer.data or "", client_id=form.client_id.data or "",
+        # Only registering names the platform; its settings form leaves issuer and client id as they are.
+        issuer=(form.issuer.data or "") if isinstance(form, PlatformForm) else "",
+        client_id=(form.client_id.data or "") if isinstance(form, PlatformForm) else "",
         deployment_ids=form.deployment_ids.data or "", auth_url=form.auth_url.data or "",
         token_url=form.token_url.data or "", keyset_url=form.keyset_url.data or "", name=form.name.data or "",
         trusts_emails=bool(form.trusts_emails.data),
@@ -316,14 +321,27 @@ def platforms():
     return render_template("lms/lti/platforms.html", form=form, platforms=found, tool=tool_urls()), status
 
 
-@bp.route("/admin/lti/platforms/<lms_id:platform_id>")
+@bp.route("/admin/lti/platforms/<lms_id:platform_id>", methods=["GET", "POST"])
 @admin_required
 def platform(platform_id):
+    """One platform: its settings (to change), links on or off, and its last launches."""
     found = db.get_or_404(LtiPlatform, platform_id)
+    form = PlatformSettingsForm(obj=found)
+    if form.validate_on_submit():
+        try:
+            services.change_platform(found, _details(form), current_person)
+        except DomainError as error:
+            db.session.rollback()
+            show_field_error(form, error)
+        else:
+            db.session.commit()
+            flash("The platform's settings are saved.", "success")
+            return redirect(url_for("lms.lti.platform", platform_id=found.id))
     launches = db.session.scalars(
         select(LtiLaunch).where(LtiLaunch.platform_id == found.id).order_by(LtiLaunch.at.desc()).limit(100)
     ).all()
-    return render_template("lms/lti/platform.html", platform=found, launches=launches)
+    status = 400 if form.errors else 200
+    return render_template("lms/lti/platform.html", platform=found, launches=launches, form=form), status
 
 
 @bp.route("/admin/lti/platforms/<lms_id:platform_id>/enabled", methods=["POST"])
@@ -373,6 +391,18 @@ def tool_urls() -> dict:
     }
 
 
+@bp.app_context_processor
+def _course_links():
+    """`lti_courses(academy_id)` for the facilitators' and admins' pages: the academy's courses that offer their
+    member list, each linking to its roster sync."""
+    def lti_courses(academy_id: int) -> list[LtiContext]:
+        return list(db.session.scalars(select(LtiContext).where(LtiContext.academy_id == academy_id,
+                                                                LtiContext.memberships_url != "")
+                                       .order_by(LtiContext.id)))
+
+    return {"lti_courses": lti_courses}
+
+
 # --- inside the platform's frame ---------------------------------------------------------------
 
 @bp.before_app_request
@@ -400,6 +430,14 @@ class FrameableSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app):
         return True if self._framed() else super().get_cookie_secure(app)
+
+
+@bp.record_once
+def _watch_results(state):
+    # Scores go to course gradebooks as soon as a result changes (lms/lti/changes.py).
+    from lms.lti.changes import watch
+
+    watch(db.session)
 
 
 @bp.record_once

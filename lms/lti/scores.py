@@ -10,7 +10,7 @@ from pylti1p3.exception import LtiException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from requests import RequestException
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lms.accounts.models import User
 from lms.core.extensions import db
@@ -29,29 +29,31 @@ LINE_ITEMS = {
     "certificate": "Certificate issued",
 }
 MAX_ATTEMPTS = 6  # then the post is left "failed" for an admin to look at (about two hours of retries)
+# How long a worker holds a post it is sending; past that, a killed worker's post is taken again.
+CLAIM_TIME = timedelta(minutes=10)
 
 
 def record_score(user: User, academy_id: int, line_item: str, score: float, maximum: float) -> int:
-    """Record `user`'s new result in every course tied to the academy that has a gradebook (the caller
-    commits; the same value recorded twice is kept once). Returns how many posts were added.
-
-    Domains call this where the result changes (a reading finished, a reflection submitted, attendance saved,
-    a certificate issued)."""
+    """Record `user`'s result in every course tied to the academy that has a gradebook (the caller commits).
+    An unchanged result adds nothing; a changed one is sent again, even back to an earlier value.
+    Returns how many courses have a new value to send."""
     if line_item not in LINE_ITEMS:
         raise ValueError(f"unknown line item {line_item!r}")
     contexts = db.session.scalars(select(LtiContext).where(LtiContext.academy_id == academy_id,
                                                            LtiContext.lineitems_url != ""))
-    added = 0
+    changed = 0
     for context in contexts:
-        known = db.session.scalar(select(LtiScorePost.id).where(
+        post = db.session.scalar(select(LtiScorePost).where(
             LtiScorePost.context_id == context.id, LtiScorePost.user_id == user.id,
-            LtiScorePost.line_item == line_item, LtiScorePost.score == float(score)))
-        if known is None:
+            LtiScorePost.line_item == line_item))
+        if post is None:
             db.session.add(LtiScorePost(context_id=context.id, user_id=user.id, line_item=line_item,
                                         score=float(score), maximum=float(maximum)))
-            added += 1
+            changed += 1
+        elif post.change_to(float(score), float(maximum)):
+            changed += 1
     db.session.flush()
-    return added
+    return changed
 
 
 def _sub(post: LtiScorePost) -> str | None:
@@ -71,40 +73,58 @@ def _send(post: LtiScorePost, sub: str, now: datetime) -> None:
     service.put_grade(grade, line_item)
 
 
+def _claim(post_id: int, now: datetime) -> bool:
+    """Take one due post for this worker (committed before sending), so that two workers, or a retried run,
+    never send it twice; a worker killed while sending leaves it to be taken again after CLAIM_TIME."""
+    claimed = db.session.execute(
+        update(LtiScorePost)
+        .where(LtiScorePost.id == post_id, LtiScorePost.status.in_(("pending", "sending")),
+               LtiScorePost.next_attempt_at <= now)
+        .values(status="sending", attempts=LtiScorePost.attempts + 1, next_attempt_at=now + CLAIM_TIME)
+    ).rowcount == 1
+    db.session.commit()
+    return claimed
+
+
+def _settle(post: LtiScorePost, sent: float, **values) -> None:
+    """Record the outcome, unless the result changed while it was being sent (then the new one waits)."""
+    db.session.execute(update(LtiScorePost).where(LtiScorePost.id == post.id, LtiScorePost.status == "sending",
+                                                  LtiScorePost.score == sent).values(**values))
+    db.session.commit()
+
+
 def post_due_scores(now: datetime | None = None) -> dict[str, int]:
-    """Send every pending score whose time has come, oldest first; a failure waits 2, 4, 8 ... minutes before
-    the next try. Each post is committed on its own, so a retried run never sends one twice."""
+    """Send every waiting score whose time has come, oldest first; a failure waits 2, 4, 8 ... minutes before
+    the next try. Each post is claimed and settled in commits of its own."""
     now = now or utcnow()
     counts = {"posted": 0, "retry": 0, "failed": 0}
-    due = db.session.scalars(select(LtiScorePost.id).where(LtiScorePost.status == "pending",
+    due = db.session.scalars(select(LtiScorePost.id).where(LtiScorePost.status.in_(("pending", "sending")),
                                                            LtiScorePost.next_attempt_at <= now)
                              .order_by(LtiScorePost.id)).all()
     for post_id in due:
+        if not _claim(post_id, now):
+            continue  # another worker has it
         post = db.session.get(LtiScorePost, post_id)
-        # A later value for the same person and line item supersedes this one: only the newest is sent.
-        newer = db.session.scalar(select(LtiScorePost.id).where(
-            LtiScorePost.context_id == post.context_id, LtiScorePost.user_id == post.user_id,
-            LtiScorePost.line_item == post.line_item, LtiScorePost.id > post.id))
+        db.session.refresh(post)
+        sent = post.score
         sub = _sub(post)
-        if newer is not None or sub is None or not post.context.platform.enabled:
-            post.status = "posted" if newer is not None else "failed"
-            db.session.commit()
+        if sub is None or not post.context.platform.enabled:
+            _settle(post, sent, status="failed")
+            counts["failed"] += 1
             continue
-        post.attempts += 1
         try:
             _send(post, sub, now)
         except (LtiException, RequestException, ValueError, KeyError) as error:
             log.warning("LTI score %s not sent (attempt %s): %s", post.id, post.attempts, type(error).__name__)
             if post.attempts >= MAX_ATTEMPTS:
-                post.status = "failed"
+                _settle(post, sent, status="failed")
                 counts["failed"] += 1
             else:
-                post.next_attempt_at = now + timedelta(minutes=2 ** post.attempts)
+                _settle(post, sent, status="pending", next_attempt_at=now + timedelta(minutes=2 ** post.attempts))
                 counts["retry"] += 1
         else:
-            post.status, post.posted_at = "posted", now
+            _settle(post, sent, status="posted", posted_at=now)
             counts["posted"] += 1
-        db.session.commit()
     return counts
 
 

@@ -56,6 +56,36 @@ def _url(value: str, field: str) -> str:
     return value
 
 
+def _settings(details: PlatformDetails, default_name: str) -> dict:
+    """The checked values an admin may set and later change (issuer and client id name the platform: fixed)."""
+    deployments = "\n".join(dict.fromkeys(
+        part.strip() for part in details.deployment_ids.replace(",", "\n").splitlines() if part.strip()
+    ))
+    if not deployments:
+        raise DomainError("Enter at least one deployment id.", field="deployment_ids")
+    return {
+        "name": (details.name or "").strip()[:200] or default_name[:200], "deployment_ids": deployments,
+        "auth_url": _url(details.auth_url, "auth_url"), "token_url": _url(details.token_url, "token_url"),
+        "keyset_url": _url(details.keyset_url, "keyset_url"), "trusts_emails": details.trusts_emails,
+    }
+
+
+def change_platform(platform: LtiPlatform, details: PlatformDetails, by: User) -> None:
+    """New settings for a registered platform (its addresses moved, a deployment added, emails trusted or not)."""
+    from lms.audit import services as audit
+
+    settings = _settings(details, default_name=platform.issuer)
+    changed = sorted(name for name, value in settings.items() if getattr(platform, name) != value)
+    if not changed:
+        return
+    if "keyset_url" in changed:
+        platform.keyset_json, platform.keyset_fetched_at = "", None  # the old address's keys are not kept
+    for name in changed:
+        setattr(platform, name, settings[name])
+    audit.record(by, "lti.platform.change", f"LTI platform {platform.id}", ", ".join(changed))
+    log.info("LTI platform %s changed by user %s: %s", platform.id, by.id, ", ".join(changed))
+
+
 def register_platform(details: PlatformDetails, by: User | None) -> LtiPlatform:
     issuer = (details.issuer or "").strip()
     client_id = (details.client_id or "").strip()
@@ -63,20 +93,10 @@ def register_platform(details: PlatformDetails, by: User | None) -> LtiPlatform:
         raise DomainError("Enter the platform's issuer (its address, as the platform shows it).", field="issuer")
     if not client_id:
         raise DomainError("Enter the client id the platform gave the tool.", field="client_id")
-    deployments = "\n".join(dict.fromkeys(
-        part.strip() for part in details.deployment_ids.replace(",", "\n").splitlines() if part.strip()
-    ))
-    if not deployments:
-        raise DomainError("Enter at least one deployment id.", field="deployment_ids")
     if db.session.scalar(select(LtiPlatform.id).where(LtiPlatform.issuer == issuer,
                                                        LtiPlatform.client_id == client_id)):
         raise DomainError("A platform with this issuer and client id is already registered.", field="client_id")
-    platform = LtiPlatform(
-        name=(details.name or "").strip()[:200] or issuer[:200], issuer=issuer, client_id=client_id,
-        deployment_ids=deployments, auth_url=_url(details.auth_url, "auth_url"),
-        token_url=_url(details.token_url, "token_url"), keyset_url=_url(details.keyset_url, "keyset_url"),
-        trusts_emails=details.trusts_emails,
-    )
+    platform = LtiPlatform(issuer=issuer, client_id=client_id, **_settings(details, default_name=issuer))
     db.session.add(platform)
     db.session.flush()
     if by is not None:
@@ -130,29 +150,54 @@ def person_for_launch(platform: LtiPlatform, claims: dict) -> User:
     identity = db.session.scalar(select(LtiIdentity).where(LtiIdentity.platform_id == platform.id,
                                                            LtiIdentity.sub == sub))
     if identity is not None:
+        # Admin rights are granted here, and used with the LMS's own sign-in: a course's site cannot vouch
+        # for an administrator.
+        if identity.user.is_admin:
+            raise LaunchRefused("admin_account", platform)
+        if not identity.user.is_active_account:
+            raise LaunchRefused("inactive", platform)
         return identity.user
-    raw_email = claims.get("email")
-    if not isinstance(raw_email, str) or not raw_email.strip():
-        raise LaunchRefused("no_email", platform)
-    try:
-        email = normalise_email(raw_email)
-    except DomainError as error:
-        raise LaunchRefused("no_email", platform, "email not usable") from error
-    user = db.session.scalar(select(User).where(User.email == email))
+    email = _launch_email(platform, claims)
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
     if user is not None:
         # An untrusted platform could claim anyone's address; and no launch may ever sign in an admin.
         if not platform.trusts_emails or user.is_admin:
             raise LaunchRefused("email_taken", platform)
+        if not user.is_active_account:
+            raise LaunchRefused("inactive", platform)
         log.info("LTI platform %s: sub linked to existing account %s", platform.id, user.id)
     else:
-        name = " ".join(without_control_characters(str(claims.get("name") or "")).split())[:200]
-        user = User(email=email, full_name=name or email, password_hash=None)
+        # Many courses share no email (a course inside a prison, a platform set to privacy): the account is
+        # then known only by the platform's id for the person, and signs in only from there.
+        user = User(email=email, full_name=launch_name(claims), password_hash=None)
         db.session.add(user)
         db.session.flush()
-        log.info("LTI platform %s: account %s made", platform.id, user.id)
+        log.info("LTI platform %s: account %s made%s", platform.id, user.id, "" if email else " (no email shared)")
     db.session.add(LtiIdentity(platform_id=platform.id, sub=sub, user_id=user.id))
     db.session.flush()
     return user
+
+
+def _launch_email(platform: LtiPlatform, claims: dict) -> str | None:
+    raw_email = claims.get("email")
+    if not isinstance(raw_email, str) or not raw_email.strip():
+        return None
+    try:
+        return normalise_email(raw_email)
+    except DomainError:
+        log.info("LTI platform %s: a launch's email was not usable and was left out", platform.id)
+        return None
+
+
+def launch_name(claims: dict) -> str:
+    """The person's name as the platform shares it (name, or given and family names), or plain words when it
+    shares none; the person can correct it on their account page."""
+    name = claims.get("name")
+    if not isinstance(name, str) or not name.strip():
+        parts = [claims.get(key) for key in ("given_name", "family_name")]
+        name = " ".join(part for part in parts if isinstance(part, str))
+    name = " ".join(without_control_characters(name).split())[:200]
+    return name or "Course member"
 
 
 # --- which course and academy ----------------------------------------------------------------
@@ -183,12 +228,17 @@ def context_for_launch(platform: LtiPlatform, claims: dict) -> LtiContext:
 
 
 def enrol_for_launch(user: User, academy: Academy, role: str) -> Enrolment:
-    """Enrol the person with the course's role; an enrolment already here is kept as the organiser made it."""
+    """Enrol the person with the course's role. The course's site is where their role is kept, as the roster
+    sync also has it: a learner the course makes a teaching assistant facilitates from their next launch, and
+    the other way round."""
     enrolment = user.enrolment_in(academy.id)
     if enrolment is None:
         enrolment = Enrolment(user=user, academy=academy, role=role)
         db.session.add(enrolment)
-        db.session.flush()
+    elif enrolment.role != role:
+        log.info("LTI launch: user %s is now %s in academy %s, as their course says", user.id, role, academy.id)
+        enrolment.role = role
+    db.session.flush()
     return enrolment
 
 

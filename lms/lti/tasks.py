@@ -47,3 +47,12 @@ def post_scores() -> dict[str, int]:
         refresh_scores(academy_id)
     db.session.commit()  # the recorded scores stay recorded even if a platform fails below
     return post_due_scores()
+
+
+@task(retries=2, retry_delay=30)
+def send_academy_scores(academy_id: int) -> dict[str, int]:
+    """One academy's changed results, queued by lms/lti/changes.py as they are committed, then every score
+    waiting to be sent. Running it twice sends nothing twice (each post is claimed before it is sent)."""
+    refresh_scores(academy_id)
+    db.session.commit()
+    return post_due_scores()

@@ -67,7 +67,7 @@ def learners_in(academy: Academy, group: str = "", learner: User | None = None) 
         return [learner]
     query = (
         select(User).join(Enrolment, Enrolment.user_id == User.id)
-        .where(Enrolment.academy_id == academy.id, Enrolment.role == "learner", User.email.is_(None))
+        .where(Enrolment.academy_id == academy.id, Enrolment.role == "learner", User.on_paper)
     )
     if group:
         query = query.where(or_(Enrolment.group_name == group, User.takes_part_through == group))

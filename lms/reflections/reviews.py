@@ -105,7 +105,7 @@ def review_queue(academy: Academy, reading_id: int | None, group: str, state: st
     listed = (
         select(
             Reflection.id, User.full_name, Enrolment.group_name, Reading.title, Reflection.status,
-            Reflection.version_count, Reflection.updated_at, User.email.is_(None),
+            Reflection.version_count, Reflection.updated_at, User.on_paper,
             # The total beside every row: one pass over the matches instead of a count, then the page.
             func.count().over(),
         )

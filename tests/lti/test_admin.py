@@ -86,3 +86,40 @@ def test_over_https_the_launch_session_cookie_travels_in_frames_and_forms_still_
                            headers={"Referer": "https://localhost/auth/login"})
     assert signed_in.status_code == 302
     assert all("SameSite=None" not in c for c in signed_in.headers.getlist("Set-Cookie"))
+
+
+def test_an_admin_changes_a_platforms_settings_and_a_launch_then_follows_them(browser, platform, make_browser):
+    from lms.audit.models import AuditEvent
+
+    admin = make_user("Admin", is_admin=True)
+    browser.login(admin)
+    settings = f"/admin/lti/platforms/{platform.id}"
+    page = browser.get(settings).get_data(as_text=True)
+    assert platform.keyset_url in page and "Save the settings" in page
+    form = {"name": "Our Moodle", "deployment_ids": f"{platform.deployment_id}\nsecond",
+            "auth_url": platform.auth_url, "token_url": platform.token_url, "keyset_url": "moodle/jwks",
+            "trusts_emails": "y"}
+    refused = browser.post(settings, form)
+    assert refused.status_code == 400 and "starting with https://" in refused.get_data(as_text=True)
+    assert "second" in refused.get_data(as_text=True)  # what was typed stays
+    assert browser.post(settings, {**form, "keyset_url": platform.keyset_url}).status_code == 302
+    db.session.expire_all()
+    found = db.session.get(LtiPlatform, platform.id)
+    assert (found.name, found.deployment_id_list, found.trusts_emails) == (
+        "Our Moodle", [platform.deployment_id, "second"], True)
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "lti.platform.change"))
+    assert audit.detail == "deployment_ids, name, trusts_emails"
+
+    # Emails are now trusted: a launch links to the account already here with the same address.
+    academy = make_academy("Peer Mentoring")
+    db.session.add(LtiContext(platform_id=platform.id, context_id="course-1", academy_id=academy.id))
+    ada = make_user("Ada Here", email="ada@example.org")
+    response, _ = platform.launch(make_browser())
+    assert response.status_code == 302 and [e.academy_id for e in ada.enrolments] == [academy.id]
+
+
+def test_only_an_admin_changes_a_platform(make_browser, platform):
+    learner = make_browser()
+    learner.login(make_user("Learner"))
+    assert learner.post(f"/admin/lti/platforms/{platform.id}", {"name": "Mine", "trusts_emails": "y"}).status_code == 403
+    assert db.session.get(LtiPlatform, platform.id).trusts_emails is False

@@ -123,6 +123,21 @@ def test_forged_custom_claims_and_an_extra_administrator_role_give_no_admin_righ
     assert not ada.is_admin and [e.role for e in ada.enrolments] == ["learner"]
 
 
+def test_an_account_made_an_admin_here_is_no_longer_signed_in_by_a_launch(platform, browser, make_browser):
+    from lms.accounts.models import User
+
+    assert platform.launch(browser)[0].status_code == 302  # let in
+    ada = db.session.scalar(select(User).where(User.email == "ada@example.org"))
+    ada.is_admin = True
+    db.session.commit()
+    _refused(platform.launch(make_browser())[0], 403, "Administrators sign in here")
+    assert _last_outcome() == "admin_account"
+    ada.is_admin, ada.is_active_account = False, False
+    db.session.commit()
+    _refused(platform.launch(make_browser())[0], 403, "switched off")
+    assert _last_outcome() == "inactive"
+
+
 def test_a_launch_without_the_state_cookie_offers_a_new_window(platform, browser):
     response, posted = platform.launch(browser)
     assert response.status_code == 302

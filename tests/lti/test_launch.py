@@ -1,5 +1,5 @@
 """Launches from an independent LTI platform (lti1p3platform): learners and instructors land signed in."""
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.academies.models import Enrolment
 from lms.accounts.models import User
@@ -67,11 +67,53 @@ def test_a_learner_of_a_course_not_set_up_reads_so_and_is_not_enrolled(platform,
     assert db.session.scalars(select(Enrolment)).all() == []
 
 
-def test_a_launch_without_email_says_the_course_does_not_share_it(platform, browser):
+def test_a_launch_without_email_makes_an_account_known_by_the_platform_alone(platform, browser, make_browser):
+    from lms.paper.packs import learners_in
+    from tests.factories import make_paper_learner
+    from tests.helpers import admin_signed_in
+
+    academy = _tie(platform)
+    response, _ = platform.launch(browser, sub="inside-7", name="Sam Inside", email=None)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/learn/")
+    assert "Peer Mentoring" in browser.get("/learn/").get_data(as_text=True)
+    assert "from your course" in browser.get("/auth/account").get_data(as_text=True)  # their page, without an email
+    sam = db.session.scalar(select(User).where(User.full_name == "Sam Inside"))
+    assert sam.email is None and sam.password_hash is None and not sam.on_paper
+    assert [(e.academy_id, e.role) for e in sam.enrolments] == [(academy.id, "learner")]
+
+    # Their next launch, from a fresh browser, finds the same account by the platform's id for them.
+    again, _ = platform.launch(make_browser(), sub="inside-7", name="Sam Inside", email=None)
+    assert again.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.email.is_(None))) == 1
+
+    # They are not a learner on paper: no printed pack, and the People page says how they sign in.
+    paper = make_paper_learner()
+    db.session.add(Enrolment(user_id=paper.id, academy_id=academy.id, role="learner"))
+    db.session.commit()
+    assert learners_in(academy) == [paper]
+    admin = admin_signed_in(make_browser)
+    people = admin.get(f"/admin/academies/{academy.id}/people").get_data(as_text=True)
+    assert "Signs in from their course" in people
+    answer = admin.post(f"/admin/academies/{academy.id}/people/{sam.id}/link", follow_redirects=True)
+    assert "has no email here" in answer.get_data(as_text=True)
+
+
+def test_a_launch_without_a_name_or_email_is_still_let_in(platform, browser):
     _tie(platform)
-    response, _ = platform.launch(browser, email=None)
-    assert response.status_code == 403
-    assert "does not share email addresses" in response.get_data(as_text=True)
+    response, _ = platform.launch(browser, sub="anon-1", name=None, email=None)
+    assert response.status_code == 302
+    assert db.session.scalar(select(User.full_name).where(User.email.is_(None))) == "Course member"
+
+
+def test_the_role_follows_the_course_from_one_launch_to_the_next(platform, browser):
+    academy = _tie(platform)
+    assert platform.launch(browser)[0].headers["Location"].endswith("/learn/")
+    response, _ = platform.launch(browser, roles=INSTRUCTOR)  # the course made Ada a teaching assistant
+    assert f"/facilitate/academies/{academy.id}" in response.headers["Location"]
+    assert [e.role for e in _person("ada@example.org").enrolments] == ["facilitator"]
+    platform.launch(browser)
+    db.session.expire_all()
+    assert [e.role for e in _person("ada@example.org").enrolments] == ["learner"]
 
 
 def test_an_account_with_the_same_email_is_linked_only_when_the_platform_is_trusted(platform, browser):

@@ -67,9 +67,48 @@ def test_one_bad_member_changes_nothing(platform, course):
 def test_a_facilitator_previews_and_applies_on_the_web(platform, course, browser):
     platform.members = [_member("t-1", "Tess Teacher", "tess@example.org", INSTRUCTOR),
                         _member("u-2", "Bo <b>Learner</b>", "bo@example.org")]
-    page = browser.get(f"/facilitate/lti/contexts/{course.id}/roster")  # the instructor's launch signed them in
+    roster = f"/facilitate/lti/contexts/{course.id}/roster"
+    assert roster in browser.get("/facilitate/").get_data(as_text=True)  # linked from the facilitator's home
+    page = browser.get(roster)  # the instructor's launch signed them in
     assert page.status_code == 200 and "Bo &lt;b&gt;Learner&lt;/b&gt;" in page.get_data(as_text=True)
     assert "Enrol these 2 people" in page.get_data(as_text=True)
     for _ in range(2):  # sent twice: enrolled once
         assert browser.post(f"/facilitate/lti/contexts/{course.id}/roster").status_code == 302
     assert len(db.session.scalars(select(Enrolment)).all()) == 2
+
+
+def test_members_the_course_shares_no_email_for_are_enrolled_by_their_platform_id(platform, course, browser,
+                                                                                  make_browser):
+    platform.members = [_member("t-1", "Tess Teacher", "tess@example.org", INSTRUCTOR),
+                        _member("in-1", "Sam Inside", None), _member("in-2", "Kim Inside", "")]
+    page = browser.get(f"/facilitate/lti/contexts/{course.id}/roster").get_data(as_text=True)
+    assert "None shared: signs in from the course" in page and "Enrol these 3 people" in page
+    assert browser.post(f"/facilitate/lti/contexts/{course.id}/roster").status_code == 302
+    enrolled = {e.user.email or e.user.full_name: e.role for e in db.session.scalars(select(Enrolment))}
+    assert enrolled == {"tess@example.org": "facilitator", "Sam Inside": "learner", "Kim Inside": "learner"}
+    assert browser.post(f"/facilitate/lti/contexts/{course.id}/roster").status_code == 302  # again: the same
+    assert len(db.session.scalars(select(Enrolment)).all()) == 3
+
+    # Sam's own launch, with no email either, lands on the account the sync made.
+    sam = make_browser()
+    response, _ = platform.launch(sam, sub="in-1", name="Sam Inside", email=None)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/learn/")
+    assert len(db.session.scalars(select(Enrolment)).all()) == 3
+
+    # The course makes Kim a teaching assistant: the next sync says so.
+    platform.members[2]["roles"] = INSTRUCTOR
+    browser.post(f"/facilitate/lti/contexts/{course.id}/roster")
+    db.session.expire_all()
+    assert {e.user.full_name: e.role for e in db.session.scalars(select(Enrolment))}["Kim Inside"] == "facilitator"
+
+
+def test_a_member_without_email_or_id_is_a_problem(platform, course):
+    platform.members = [_member("", "Nobody Known", None)]
+    assert preview_roster(course).problems == ["Member 1: the course's site sent no id for this member."]
+
+
+def test_the_academy_people_page_links_the_course_roster(course, make_browser):
+    from tests.helpers import admin_signed_in
+
+    page = admin_signed_in(make_browser).get(f"/admin/academies/{course.academy_id}/people").get_data(as_text=True)
+    assert f"/facilitate/lti/contexts/{course.id}/roster" in page and "members from “Peer Mentoring 101”" in page
