@@ -7,7 +7,6 @@ so Chromium really enforces the tool's frame-ancestors. Screenshots go to test-a
 """
 from __future__ import annotations
 
-import os
 import re
 from datetime import date, timedelta
 
@@ -32,9 +31,8 @@ PEOPLE = {
 COURSE = "Peer Support 301"
 # The gradebook's columns are the tool's line items (LINE_ITEMS in lms/lti/scores.py).
 READINGS_FINISHED, REFLECTIONS_SUBMITTED = "Readings finished", "Reflections submitted"
-# The queue worker sends the scores (when they change, or on its periodic task): the gradebook waits this long.
-# E2E_LTI_SCORES_SECONDS=330 covers the periodic task alone (every 5 minutes), for a tool without the former.
-SCORES_SECONDS = float(os.environ.get("E2E_LTI_SCORES_SECONDS", "90"))
+# The queue worker sends the scores (the tool queues them as soon as a result changes): the gradebook waits this long.
+SCORES_SECONDS = 90
 
 journey_step = pytest.mark.journey
 
