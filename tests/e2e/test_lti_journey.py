@@ -146,11 +146,12 @@ def test_instructor_launches_and_ties_the_course_to_the_academy(journey, platfor
     expect(frame.get_by_role("heading", name=f"Which academy does “{COURSE}” open?")).to_be_visible()
     screenshot(journey, page, "01-instructor-chooses-the-academy")
 
+    # Only the academies this account facilitates are offered: the admin's academy is there, so the launch
+    # signed in the account the admin made (linked by email), not a new one.
     frame.get_by_label("Use an academy you facilitate").select_option(label=TITLE)
     frame.get_by_role("button", name="Save").click()
     expect(flash(frame)).to_contain_text("This course now opens this academy.")
     expect(frame.get_by_role("heading", name="Review queue")).to_be_visible()
-    # Signed in as the account the admin made (linked by email), not a new one.
     expect(frame.get_by_role("main")).to_contain_text(TITLE)
     screenshot(journey, page, "02-instructor-facilitation-page")
 
@@ -161,7 +162,11 @@ def test_instructor_launches_and_ties_the_course_to_the_academy(journey, platfor
 def test_learner_launches_reads_and_reflects_inside_the_frame(journey, platform, framed):
     learner = PEOPLE["learner"]
     page = framed.page("learner")
-    page.goto(platform.course_url("learner"))
+    with page.expect_response(journey.server.url("/learn/")) as landing:
+        page.goto(platform.course_url("learner"))
+    # The launch's session may be framed by this platform's origin, and by no other.
+    policy = landing.value.headers.get("content-security-policy", "")
+    assert f"frame-ancestors 'self' {platform.base};" in policy + ";", policy
     frame = tool_frame(page)
     expect(frame.get_by_role("heading", name=f"Hello, {learner.name}")).to_be_visible()
     expect(frame.get_by_text("You have finished 0 of 1 readings.")).to_be_visible()
