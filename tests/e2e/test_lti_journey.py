@@ -208,6 +208,10 @@ def test_a_tool_page_outside_a_launch_session_is_not_framed(journey, platform, f
     # The same page on its own is there: it is the frame, not the page, that is refused.
     page.goto(journey.server.url("/auth/login"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    # And the same platform page does show the tool to the learner, whose session began with a launch.
+    learner = framed.page("learner")
+    learner.goto(platform.embed_url("/learn/"))
+    expect(tool_frame(learner).get_by_role("heading", name=f"Hello, {PEOPLE['learner'].name}")).to_be_visible()
 
 
 # --- the instructor reads the scores in the platform -------------------------------------------
