@@ -34,16 +34,17 @@ def pytest_configure(config):
     ARTIFACTS.mkdir(parents=True)
 
 
-# --- one journey: a failed step skips the steps after it -------------------------------------
+# --- one journey per module: a failed step skips the steps after it in its module -------------
 
-_FAILED_STEP = pytest.StashKey[str]()
+# module path -> the step that failed there (test_journey.py and test_lti_journey.py are separate journeys).
+_FAILED_STEP = pytest.StashKey[dict]()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed and item.get_closest_marker("journey") is not None:
-        item.session.stash[_FAILED_STEP] = item.name
+        item.session.stash.setdefault(_FAILED_STEP, {}).setdefault(str(item.path), item.name)
         journey = item.funcargs.get("journey")
         if journey is not None:
             journey.screenshot_failure(item.name)
@@ -52,7 +53,7 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_runtest_setup(item):
     if item.get_closest_marker("journey") is not None:
-        failed = item.session.stash.get(_FAILED_STEP, None)
+        failed = item.session.stash.get(_FAILED_STEP, {}).get(str(item.path))
         if failed is not None:
             pytest.skip(f"an earlier step of the journey failed: {failed}")
 
