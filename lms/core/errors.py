@@ -14,7 +14,7 @@ MESSAGES = {
     404: ("Page not found", "The address may be mistyped, or the page was removed."),
     405: ("That cannot be done here", "Go back and use the page's own buttons."),
     410: ("This link has expired", "Ask for a new one."),
-    413: ("That file is too large", "Files can be at most 5 MB. Nothing was saved."),
+    413: ("That file is too large", "Files can be at most {limit}. Nothing was saved."),
     429: ("Too many tries", "Wait a minute and try again."),
     500: ("Something went wrong on our side", "It has been logged. Try again in a moment."),
 }
@@ -29,7 +29,18 @@ def register_error_pages(app) -> None:
         if error.code >= 500:
             db.session.rollback()
         title, advice = MESSAGES.get(error.code, (error.name, ""))
+        if error.code == 413:
+            advice = advice.format(limit=_size(current_app.config.get("MAX_CONTENT_LENGTH")))
         return render_template("lms/errors/error.html", code=error.code, title=title, advice=advice), error.code
+
+
+def _size(limit: int | None) -> str:
+    """The upload limit in words ("5 MB", "512 KB"), as the site is set up."""
+    if not limit:
+        return "the size the site allows"
+    if limit >= 1024 * 1024:
+        return f"{limit / 1024 / 1024:.3g} MB"
+    return f"{max(1, limit // 1024)} KB"
 
 
 log = logging.getLogger(__name__)

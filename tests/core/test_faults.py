@@ -142,6 +142,19 @@ def test_an_upload_over_the_limit_gets_413(browser, app):
                             content_type="multipart/form-data")
     assert response.status_code == 413
     assert "That file is too large" in response.get_data(as_text=True)
+    assert "Files can be at most 5 MB." in response.get_data(as_text=True)
+
+
+def test_the_too_large_page_names_the_limit_the_site_is_set_up_with(browser, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 512 * 1024)
+    admin = make_user("Ada Admin", is_admin=True)
+    academy = make_academy()
+    browser.login(admin)
+    browser.get(f"/admin/academies/{academy.id}/people")
+    response = browser.post(f"/admin/academies/{academy.id}/people/import",
+                            {"roster": (io.BytesIO(b"a" * (512 * 1024 + 1)), "big.csv")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 413 and "Files can be at most 512 KB." in response.get_data(as_text=True)
 
 
 def test_an_unexpected_error_shows_the_site_error_page_without_a_traceback(database_uri):
