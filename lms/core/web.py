@@ -137,6 +137,15 @@ def create_once(form, user_id: int, work):
     except DomainError:
         submissions.release(key)
         raise
+    except Exception:
+        # Nothing was saved (a bug, the database gone mid-way): free the key too, so that sending the form again
+        # does the work instead of answering "already saved". With the database away this fails as well; the
+        # original error is the one to show.
+        try:
+            submissions.release(key)
+        except Exception:  # noqa: BLE001
+            db.session.rollback()
+        raise
     submissions.complete(key, target)
     db.session.commit()
     return redirect(target)

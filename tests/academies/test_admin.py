@@ -121,6 +121,24 @@ def test_the_new_academy_form_defaults_to_the_admins_time_zone(browser, admin):
                      page)
 
 
+def test_a_form_whose_work_failed_unexpectedly_can_be_sent_again(browser, admin, monkeypatch):
+    from lms.academies import services
+
+    key = form_key(browser.get("/admin/academies/new"))
+    real = services.create_academy
+
+    def fails_once(*args, **kwargs):
+        monkeypatch.setattr(services, "create_academy", real)
+        raise RuntimeError("the disk was full")
+
+    monkeypatch.setattr(services, "create_academy", fails_once)
+    with pytest.raises(RuntimeError):  # the test app raises what the site would show as its error page
+        browser.post("/admin/academies/new", {**academy_form(), "form_key": key})
+    assert count(Academy) == 0
+    again = browser.post("/admin/academies/new", {**academy_form(), "form_key": key})
+    assert again.status_code == 302 and count(Academy) == 1  # saved now, not "already sent"
+
+
 def test_sending_the_same_academy_form_twice_creates_one_academy(browser, admin):
     key = form_key(browser.get("/admin/academies/new"))
 
