@@ -68,9 +68,9 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # make bench: the progress view, a 10,000-row attendance import, a reading pack, 2,000 certificates through a
-# real worker, and a 2,000-person roster import with its 2,000 invitations to loopback SMTP, in-process
-# (bench/bench_progress.py, bench_attendance.py, bench_reading_pack.py, bench_certificates.py,
-# bench_mail.py), then the LMS under load against a
+# real worker, a 2,000-person roster import with its 2,000 invitations to loopback SMTP, and what queueing LTI
+# scores adds to a learner's click, in-process (bench/bench_progress.py, bench_attendance.py,
+# bench_reading_pack.py, bench_certificates.py, bench_mail.py, bench_lti_scores.py), then the LMS under load against a
 # one-route Flask app (bench/load.py); needs wrk, installed here
 # with apt-get when missing (as root or with sudo -n), otherwise the command to run is printed.
 .PHONY: bench
@@ -85,4 +85,5 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_reading_pack.py
 	$(BIN)/python bench/bench_certificates.py
 	$(BIN)/python bench/bench_mail.py
+	$(BIN)/python bench/bench_lti_scores.py
 	$(BIN)/python bench/load.py

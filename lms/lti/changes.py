@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -59,15 +59,18 @@ def _before_commit(session: Session) -> None:
     changed = session.info.pop(CHANGED, None)
     if not changed:
         return
-    ids = {kind: {value for found, value in changed if found == kind} for kind in ("reading", "live_session")}
-    academies = {value for kind, value in changed if kind == "academy"}
+    ids = {kind: {value for found, value in changed if found == kind}
+           for kind in ("reading", "live_session", "academy")}
+    # One question whatever changed: which of these rows' academies have a course with a gradebook.
+    academy_of_change = [LtiContext.academy_id.in_(ids["academy"])] if ids["academy"] else []
     if ids["reading"]:
-        academies.update(session.scalars(select(Reading.academy_id).where(Reading.id.in_(ids["reading"]))))
+        academy_of_change.append(LtiContext.academy_id.in_(
+            select(Reading.academy_id).where(Reading.id.in_(ids["reading"]))))
     if ids["live_session"]:
-        academies.update(session.scalars(select(LiveSession.academy_id)
-                                         .where(LiveSession.id.in_(ids["live_session"]))))
-    linked = set(session.scalars(select(LtiContext.academy_id).where(
-        LtiContext.academy_id.in_(academies), LtiContext.lineitems_url != ""))) if academies else set()
+        academy_of_change.append(LtiContext.academy_id.in_(
+            select(LiveSession.academy_id).where(LiveSession.id.in_(ids["live_session"]))))
+    linked = set(session.scalars(select(LtiContext.academy_id).where(LtiContext.lineitems_url != "",
+                                                                     or_(*academy_of_change))))
     if linked:
         session.info.setdefault(TO_SEND, set()).update(linked)
 
