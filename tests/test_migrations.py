@@ -104,3 +104,38 @@ def test_a_database_that_recorded_the_plugin_in_alembic_version_carries_on(tmp_p
         assert "host_id" in {column["name"] for column in inspect(db.engine).get_columns("lms_users")}
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
         db.engine.dispose()
+
+
+def test_lti_scores_keep_the_newest_value_per_person_and_line_item(tmp_path):
+    """0015_lti_scores: one row per person, line item and course, the newest of the values kept before."""
+    from sqlalchemy import text
+
+    class Fresh(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'scores.db'}"
+
+    app = create_app(Fresh)
+    with app.app_context():
+        upgrade(revision="0012_privacy")
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO lms_users (id, full_name, email, timezone, is_admin, is_active_account,"
+                                    " session_version, timezone_confirmed, takes_part_through, created_at) VALUES "
+                                    "(1, 'Ada', 'ada@example.org', 'UTC', 0, 1, 1, 0, '', '2026-12-01')"))
+            connection.execute(text("INSERT INTO lms_lti_platforms (id, name, issuer, client_id, deployment_ids, "
+                                    "auth_url, token_url, keyset_url, enabled, trusts_emails, keyset_json, created_at)"
+                                    " VALUES (1, 'M', 'https://m', 'c', 'd', 'https://m/a', 'https://m/t', "
+                                    "'https://m/k', 1, 0, '', '2026-12-01')"))
+            connection.execute(text("INSERT INTO lms_lti_contexts (id, platform_id, context_id, title, "
+                                    "memberships_url, lineitems_url, ags_scopes, created_at) VALUES "
+                                    "(1, 1, 'course', '', '', 'https://m/l', '', '2026-12-01')"))
+            for post_id, item, score in ((1, "readings", 1), (2, "readings", 2), (3, "certificate", 1)):
+                connection.execute(text(
+                    "INSERT INTO lms_lti_score_posts (id, context_id, user_id, line_item, score, maximum, status, "
+                    "attempts, next_attempt_at, created_at) VALUES (:id, 1, 1, :item, :score, 3, 'posted', 1, "
+                    "'2026-12-01', '2026-12-01')"), {"id": post_id, "item": item, "score": score})
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT line_item, score FROM lms_lti_score_posts ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [("readings", 2.0), ("certificate", 1.0)]
+        downgrade(revision="0012_privacy")
+        upgrade()
+        db.engine.dispose()
