@@ -6,6 +6,7 @@ import json
 import logging
 from datetime import timedelta
 
+import jwt
 from jwcrypto.jwk import JWK
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.deep_link import DeepLink
@@ -220,6 +221,14 @@ def _audience(body: dict) -> str | None:
     return aud if isinstance(aud, str) else None
 
 
+def _unchecked_body(token: str | None) -> dict:
+    try:
+        body = jwt.decode(token or "", options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def validated_launch() -> tuple[dict, LtiPlatform]:
     """The launch's claims after every check pylti1p3 and the LMS make; LaunchRefused otherwise."""
     request = FlaskRequest()
@@ -229,9 +238,13 @@ def validated_launch() -> tuple[dict, LtiPlatform]:
     try:
         launch.validate()
     except LaunchRefused as error:
-        if error.platform is None and launch._jwt.get("body"):
-            # For the admin's launches page and the frame the page shows in: the platform the token names.
-            error.platform = find_platform(launch._jwt["body"].get("iss"), _audience(launch._jwt["body"]))
+        if error.platform is None:
+            # For the admin's launches page and the frame the refusal shows in: the platform the token names.
+            # Read unchecked when the refusal came before the signature was (a lost state cookie, the usual case
+            # inside a frame): it only lets that registered platform's page frame the refusal and its
+            # "open in a new window" link.
+            body = launch._jwt.get("body") or _unchecked_body(request.get_param("id_token"))
+            error.platform = find_platform(body.get("iss"), _audience(body))
         raise
     claims = launch.get_launch_data()
     platform = find_platform(launch.get_iss(), launch.get_client_id())

@@ -203,8 +203,10 @@ def start_server(work_dir: Path, smtp_port: int, log_path: Path) -> Server:
         flask(env, "db", "upgrade", log=log)
         flask(env, "lms", "create-admin", "--email", ADMIN_EMAIL, "--name", ADMIN_NAME,
               "--timezone", "America/New_York", "--password", ADMIN_PASSWORD, log=log)
+        # Threads: Chromium opens connections ahead of its requests (and pop-ups more); a sync worker would sit on
+        # such an idle connection, as it cannot in production behind nginx (README: Deploying).
         process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--no-control-socket",
+            [str(VENV_BIN / "gunicorn"), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "--no-control-socket",
              "--graceful-timeout", "10", "wsgi:app"],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )

@@ -74,7 +74,8 @@ class BrowserPlatform:
     """One course on one platform (issuer = its own address), with the people the test gives it."""
 
     def __init__(self, tool: str, people: dict[str, Person], *, client_id="e2e-tool", deployment_id="deploy-1",
-                 context_id="course-301", context_title="Peer Support 301", resource_link_id="link-academy"):
+                 context_id="course-301", context_title="Peer Support 301", resource_link_id="link-academy",
+                 host="127.0.0.1"):
         self.tool = tool  # the tool's origin, e.g. http://127.0.0.1:8123
         self.people = people  # login_hint -> person
         self.client_id, self.deployment_id = client_id, deployment_id
@@ -97,7 +98,8 @@ class BrowserPlatform:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        # `host` "localhost" makes the platform another site than the tool on 127.0.0.1 (ports do not count).
+        self.base = f"http://{host}:{self.server.server_address[1]}"
         self.issuer = self.base
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

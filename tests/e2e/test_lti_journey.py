@@ -188,6 +188,73 @@ def test_learner_launches_reads_and_reflects_inside_the_frame(journey, platform,
     assert page.url == platform.course_url("learner")
 
 
+# --- a platform on another site: the browser refuses the frame's cookie, a new window works -------
+
+OTHER_COURSE = "Peer Support 302"
+OTHER_PEOPLE = {
+    "instructor": PEOPLE["instructor"],  # the same instructor (the same email): linked to the same account
+    "learner": Person(sub="other-user-3003", name="Ravi Menon", email="ravi.menon@example.org",
+                      roles=tuple(LEARNER)),
+}
+
+
+@pytest.fixture(scope="module")
+def other_site(server, journey):
+    """A second platform on "localhost": another site than the tool's 127.0.0.1, so the tool's cookies (Lax over
+    plain HTTP) are third-party inside its frame and the browser does not send them, as a browser blocking
+    third-party cookies does."""
+    found = BrowserPlatform(server.base_url, OTHER_PEOPLE, client_id="e2e-other-site", context_id="course-302",
+                            context_title=OTHER_COURSE, host="localhost")
+    with (ARTIFACTS / "lti-cli.log").open("a") as log:
+        flask(journey.server.env, *found.cli_args(), log=log)
+    yield found
+    found.close()
+
+
+def _open_in_a_new_window(journey, page, name: str):
+    """In the frame: the refusal that says the browser did not keep the sign-in, and its new-window link; the
+    window it opens (a first-party page, whose cookies the browser keeps)."""
+    journey.last_page = page  # a failure screenshot shows this page
+    frame = tool_frame(page)
+    expect(frame.get_by_role("heading", name="Your browser did not keep the sign-in")).to_be_visible()
+    screenshot(journey, page, f"{name}-cookie-refused-in-frame")
+    with page.expect_popup() as popup:
+        frame.get_by_role("link", name=re.compile("new window", re.I)).click()
+    window = popup.value
+    window.wait_for_load_state()
+    return window
+
+
+@journey_step
+def test_on_another_site_the_instructor_gets_a_new_window_and_ties_the_course(journey, other_site, framed):
+    page = framed.page("instructor on another site")
+    page.goto(other_site.course_url("instructor"))
+    window = _open_in_a_new_window(journey, page, "08")
+    expect(window.get_by_role("heading", name=f"Which academy does “{OTHER_COURSE}” open?")).to_be_visible()
+    window.get_by_label("Use an academy you facilitate").select_option(label=TITLE)
+    window.get_by_role("button", name="Save").click()
+    expect(flash(window)).to_contain_text("This course now opens this academy.")
+    screenshot(journey, window, "09-instructor-new-window")
+
+
+@journey_step
+def test_on_another_site_the_learner_gets_a_new_window_and_lands_signed_in(journey, other_site, framed):
+    learner = OTHER_PEOPLE["learner"]
+    page = framed.page("learner on another site")
+    page.goto(other_site.course_url("learner"))
+    window = _open_in_a_new_window(journey, page, "10")
+    expect(window.get_by_role("heading", name=f"Hello, {learner.name}")).to_be_visible()
+    expect(window.get_by_role("link", name=READING).first).to_be_visible()
+    screenshot(journey, window, "11-learner-new-window")
+
+    # The admin's launches page tells the story: refused for the lost cookie, then let in.
+    admin = journey.page("lti-admin")
+    admin.goto(journey.server.url("/admin/lti"))
+    admin.get_by_role("link", name=re.compile(r"E2E platform")).last.click()
+    outcomes = admin.get_by_role("main").locator("table tbody tr td:last-child").all_inner_texts()
+    assert outcomes[:2] == ["let in", "refused: state"], outcomes
+
+
 # --- framing is only for launch sessions ------------------------------------------------------
 
 @journey_step

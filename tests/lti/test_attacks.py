@@ -149,6 +149,9 @@ def test_a_launch_without_the_state_cookie_offers_a_new_window(platform, browser
     blocked = browser.__class__(browser.client.application.test_client())
     response = blocked.client.post("/lti/launch", data={"id_token": posted["id_token"], "state": state})
     _refused(response, 400, "new window")
+    # The refusal shows inside the platform's frame (where cookies get refused): that platform may frame it.
+    assert f"frame-ancestors 'self' {platform.base}" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
     assert 'target="_blank"' in response.get_data(as_text=True)
     assert "/lti/login?" in response.get_data(as_text=True)
 
