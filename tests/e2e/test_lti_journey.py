@@ -338,10 +338,15 @@ def test_a_learner_whose_course_shares_no_email_launches_and_reads(journey, plat
     # The academy's People page knows them by their course alone: no address, so no invitation to send.
     admin = journey.page("lti-admin")
     admin.goto(journey.facts["lti_academy_url"].rstrip("/") + "/people")
-    row = admin.get_by_role("table", name=re.compile("Enrolled in")).get_by_role(
-        "row", name=re.compile(person.name))
+    people = admin.get_by_role("table", name=re.compile("Enrolled in"))
+    row = people.get_by_role("row", name=re.compile(person.name))
     expect(row).to_contain_text("Signs in from their course's site")
-    expect(row.get_by_role("button", name=re.compile("invitation link|reset link"))).to_have_count(0)
+    expect(row).to_contain_text("From their course")
+    link_button = re.compile("invitation link|reset link")
+    expect(row.get_by_role("button", name=link_button)).to_have_count(0)
+    # The control: a learner the course shared an email for does have one.
+    expect(people.get_by_role("row", name=re.compile(PEOPLE["learner"].name)).get_by_role(
+        "button", name=link_button)).to_have_count(1)
     screenshot(journey, admin, "11-people-page-learner-without-email")
 
 
