@@ -1,5 +1,5 @@
 """A browser-facing LTI 1.3 platform on loopback (lti1p3platform): course pages framing the tool, its OIDC
-authorisation page, key set, token, line items, scores, memberships and a gradebook page for the instructor.
+authorisation page, key set, token, line items, scores, memberships, deep linking and a gradebook page.
 
 Like tests/lti/platform.py, but driven by a real browser: the course page's iframe starts the tool's login, the
 tool sends the frame back to /auth, and /auth answers with a self-submitting form that posts the signed
@@ -27,15 +27,18 @@ INSTRUCTOR = [MEMBERSHIP + "Instructor"]
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+# The message hint of a deep-linking launch (any other hint is a resource link id).
+DEEP_LINKING = "deep-linking"
 
 
 @dataclass(frozen=True)
 class Person:
-    """Someone the platform knows: `sub` is what the tool sees of them; roles are LTI membership roles."""
+    """Someone the platform knows: `sub` is what the tool sees of them; roles are LTI membership roles; a
+    person without `email` has none shared with the tool (no `email` claim, none in the member list)."""
 
     sub: str
     name: str
-    email: str
+    email: str | None
     roles: tuple[str, ...]
 
 
@@ -85,6 +88,8 @@ class BrowserPlatform:
         self.line_items: dict[str, dict] = {}  # the course's gradebook columns, by id
         self.scores: dict[tuple[str, str], dict] = {}  # (line item id, userId) -> the latest score posted
         self.service_requests: list[tuple[str, str, int]] = []  # (method, path, status) of the tool's calls
+        # Resource links that deep linking placed in the course: link id -> the content item the tool sent.
+        self.placed: dict[str, dict] = {}
         platform = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -110,6 +115,14 @@ class BrowserPlatform:
 
     def course_url(self, who: str) -> str:
         return self.url(f"/course/{who}")
+
+    def add_content_url(self, who: str) -> str:
+        """The course's "add content" page: it frames a deep-linking launch for `who` (an instructor)."""
+        return self.url(f"/course/{who}/add-content")
+
+    def link_url(self, who: str, link_id: str) -> str:
+        """The course page of a resource link deep linking placed: it frames that link's launch for `who`."""
+        return self.url(f"/course/{who}/links/{link_id}")
 
     def embed_url(self, tool_path: str) -> str:
         """A platform page framing any page of the tool (for the check that framing needs a launch)."""
@@ -165,22 +178,38 @@ class BrowserPlatform:
         config.get_registration()
         return config
 
-    def login_initiation_url(self, who: str) -> str:
+    def login_initiation_url(self, who: str, hint: str | None = None) -> str:
+        """The tool's login for `who`; the message hint comes back to /auth and says what to launch: a resource
+        link id, or DEEP_LINKING for a deep-linking request."""
         login = _Login(None, self._config())
-        login.set_lti_message_hint(hint=self.resource_link_id)
+        login.set_lti_message_hint(hint=hint or self.resource_link_id)
         return login.initiate_login(who)  # login_hint=<who>
 
     def _launch_form(self, preflight: dict) -> dict:
-        """The signed id_token for the person the login hint names, with the course's context, its link and the
-        NRPS and AGS claims; lti1p3platform checks the tool's nonce, state, redirect URI and client id."""
+        """The signed id_token for the person the login hint names, with the course's context, the link (or the
+        deep-linking settings) the message hint names and the NRPS and AGS claims; lti1p3platform checks the
+        tool's nonce, state, redirect URI and client id."""
         person = self.people[preflight["login_hint"]]
+        hint = preflight.get("lti_message_hint") or self.resource_link_id
         message = _Launch(preflight, self._config())
         message.set_user_data(person.sub, list(person.roles), full_name=person.name, email_address=person.email)
         message.set_launch_context_claim(self.context_id, context_title=self.context_title)
-        message.set_resource_link_claim(self.resource_link_id)
+        if hint == DEEP_LINKING:
+            # An LtiDeepLinkingRequest: the tool sends its signed answer to this course's return address.
+            message.set_dl(self.url("/deep-link-return"), title=f"Add to {self.context_title}")
+        else:
+            message.set_resource_link_claim(hint)
+            custom = self.placed.get(hint, {}).get("custom")
+            if custom:
+                message.set_custom_parameters_claim(custom)  # as deep linking placed the link
         message.set_nrps(self.url("/memberships"))
         message.set_ags(self.url("/lineitems"))
         return message.lti_launch()
+
+    def _deep_link_answer(self, token: str) -> list[dict]:
+        """The content items of the tool's LtiDeepLinkingResponse, its signature checked against the tool's key
+        set (/lti/jwks) by lti1p3platform; an exception if it does not check."""
+        return self._config().validate_deeplinking_resp({"JWT": token})
 
     def _allowed(self, handler, scope: str) -> bool:
         token = handler.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -206,12 +235,14 @@ class BrowserPlatform:
     def _get(self, handler) -> None:
         parts = urlsplit(handler.path)
         path, query = parts.path, dict(parse_qsl(parts.query))
-        if path.startswith("/course/") and path.removeprefix("/course/") in self.people:
-            who = path.removeprefix("/course/")
-            return self._send(handler, 200, _page(self.context_title, (
-                f"<h1>{html.escape(self.context_title)}</h1>"
+        course_page = self._course_page(path)
+        if course_page is not None:
+            heading, who, hint = course_page
+            return self._send(handler, 200, _page(heading, (
+                f"<h1>{html.escape(heading)}</h1>"
                 f"<p>Signed in to the platform as {html.escape(self.people[who].name)}.</p>"
-                f'<iframe title="Learning Academy" src="{html.escape(self.login_initiation_url(who))}"></iframe>')))
+                f'<iframe title="Learning Academy" src="{html.escape(self.login_initiation_url(who, hint))}">'
+                "</iframe>")))
         if path == "/embed":
             src = self.tool + query.get("path", "/")
             return self._send(handler, 200, _page("A page of the tool", (
@@ -227,12 +258,26 @@ class BrowserPlatform:
             return self._service(handler, "GET", LINEITEM_SCOPE, lambda: (
                 200, list(self.line_items.values()), "application/vnd.ims.lis.v2.lineitemcontainer+json"))
         if path == "/memberships":
-            members = [{"user_id": p.sub, "name": p.name, "email": p.email, "roles": list(p.roles),
-                        "status": "Active"} for p in self.people.values()]
+            members = [{"user_id": p.sub, "name": p.name, "roles": list(p.roles), "status": "Active",
+                        **({"email": p.email} if p.email else {})} for p in self.people.values()]
             return self._service(handler, "GET", NRPS_SCOPE, lambda: (
                 200, {"id": self.url(path), "context": {"id": self.context_id, "title": self.context_title},
                       "members": members}, "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"))
         self._send(handler, 404, _page("Not found", "<h1>Not found</h1>"))
+
+    def _course_page(self, path: str) -> tuple[str, str, str | None] | None:
+        """(heading, who, message hint) of a course page that frames a launch: /course/<who> (the course's link),
+        /course/<who>/add-content (deep linking), /course/<who>/links/<id> (a placed link); else None."""
+        parts = path.split("/")[2:] if path.startswith("/course/") else []
+        if not parts or parts[0] not in self.people:
+            return None
+        if len(parts) == 1:
+            return self.context_title, parts[0], None
+        if parts[1:] == ["add-content"]:
+            return f"Add content to {self.context_title}", parts[0], DEEP_LINKING
+        if len(parts) == 3 and parts[1] == "links" and parts[2] in self.placed:
+            return self.placed[parts[2]].get("title", parts[2]), parts[0], parts[2]
+        return None
 
     def _authorise(self, handler, query: dict) -> None:
         # A platform only sends the id_token back to the launch address registered for the tool.
@@ -258,12 +303,28 @@ class BrowserPlatform:
                     self.service_requests.append(("POST", path, 400))
                 return self._send(handler, 400, {"error": "invalid_client", "detail": type(error).__name__})
             return self._send(handler, 200, token)
+        if path == "/deep-link-return":
+            return self._deep_link_return(handler, dict(parse_qsl(raw)).get("JWT", ""))
         if path == "/lineitems":
             return self._service(handler, "POST", LINEITEM_SCOPE, lambda: self._new_line_item(json.loads(raw)))
         if path.startswith("/lineitems/") and path.endswith("/scores"):
             return self._service(handler, "POST", SCORE_SCOPE,
                                  lambda: self._new_score(self.url(path.removesuffix("/scores")), json.loads(raw)))
         self._send(handler, 404, {"error": "not found"})
+
+    def _deep_link_return(self, handler, token: str) -> None:
+        """The tool's deep-linking answer, posted by the browser in the frame: checked, then each content item is
+        placed in the course as a new resource link."""
+        try:
+            items = self._deep_link_answer(token)
+        except Exception as error:  # noqa: BLE001 (an answer that does not check is refused, with its reason)
+            return self._send(handler, 400, _page("Refused", f"<h1>Not added</h1><p>{html.escape(repr(error))}</p>"))
+        with self._lock:
+            for item in items:
+                self.placed[f"placed-{len(self.placed) + 1}"] = item
+            self._lock.notify_all()
+        titles = ", ".join(str(item.get("title", "")) for item in items)
+        return self._send(handler, 200, _page("Added", f"<h1>Added: {html.escape(titles)}</h1>"))
 
     def _service(self, handler, method: str, scope: str, answer) -> None:
         """An LTI Advantage service call: refused without a bearer token for `scope`; recorded either way."""

@@ -1,5 +1,7 @@
 """The LTI journey in Chromium: a platform's course page frames the tool; the learner launches, reads and
-reflects inside the frame; the instructor sees the scores in the platform's gradebook.
+reflects inside the frame; the instructor sees the scores in the platform's gradebook; on a platform of another
+site, whose frame Chromium gives no cookies, the sign-in opens in a new window; a learner whose course shares no
+email; the instructor deep links a reading.
 
 The platform (lti_platform.py) runs on 127.0.0.1 like the tool, on another port: the same site, so the tool's
 Lax cookies travel inside the frame over plain HTTP. The contexts of the framed pages do not bypass the CSP,
@@ -27,6 +29,8 @@ PEOPLE = {
     "instructor": Person(sub="plat-user-1001", name="Noor Haddad", email="noor.haddad@example.org",
                          roles=tuple(INSTRUCTOR)),
     "learner": Person(sub="plat-user-2002", name="Lena Lund", email="lena.lund@example.org", roles=tuple(LEARNER)),
+    # Their course shares no email with the tool.
+    "no-email": Person(sub="plat-user-4004", name="Sam Okafor", email=None, roles=tuple(LEARNER)),
 }
 COURSE = "Peer Support 301"
 # The gradebook's columns are the tool's line items (LINE_ITEMS in lms/lti/scores.py).
@@ -299,6 +303,64 @@ def test_instructor_sees_the_learners_scores_in_the_platform_gradebook(journey, 
     # Every call the tool made to the platform's services carried a token the platform accepted.
     refused = [call for call in platform.service_requests if call[2] >= 400]
     assert not refused, f"the platform refused the tool's calls: {refused}"
+
+
+# --- a learner whose course shares no email --------------------------------------------------------
+
+@journey_step
+def test_a_learner_whose_course_shares_no_email_launches_and_reads(journey, platform, framed):
+    person = PEOPLE["no-email"]
+    page = framed.page("no-email")
+    journey.last_page = page
+    page.goto(platform.course_url("no-email"))
+    frame = tool_frame(page)
+    expect(frame.get_by_role("heading", name=f"Hello, {person.name}")).to_be_visible()
+    frame.get_by_role("link", name=READING).first.click()
+    expect(frame.get_by_role("heading", name=READING, level=1)).to_be_visible()
+    screenshot(journey, page, "12-learner-without-email-reading")
+
+    # The academy's People page knows them by their course alone: no address, so no invitation to send.
+    admin = journey.page("lti-admin")
+    admin.goto(journey.facts["lti_academy_url"].rstrip("/") + "/people")
+    people = admin.get_by_role("table", name=re.compile("Enrolled in"))
+    row = people.get_by_role("row", name=re.compile(person.name))
+    expect(row).to_contain_text("Signs in from their course's site")
+    expect(row).to_contain_text("From their course")
+    link_button = re.compile("invitation link|reset link")
+    expect(row.get_by_role("button", name=link_button)).to_have_count(0)
+    # The control: a learner the course shared an email for does have one.
+    expect(people.get_by_role("row", name=re.compile(PEOPLE["learner"].name)).get_by_role(
+        "button", name=link_button)).to_have_count(1)
+    screenshot(journey, admin, "13-people-page-learner-without-email")
+
+
+# --- the instructor deep links one reading into the course ------------------------------------------
+
+@journey_step
+def test_instructor_deep_links_a_reading_and_a_learner_lands_on_it(journey, platform, framed):
+    page = framed.page("instructor")
+    journey.last_page = page
+    page.goto(platform.add_content_url("instructor"))
+    frame = tool_frame(page)
+    expect(frame.get_by_role("heading", name="What should the course's link open?")).to_be_visible()
+    frame.get_by_role("radio", name=f"One reading: {READING}").check()
+    frame.get_by_role("button", name="Choose").click()
+    expect(frame.get_by_role("heading", name="Ready to go back to your course")).to_be_visible()
+    screenshot(journey, page, "14-instructor-places-a-reading")
+    # The signed answer goes back to the platform, inside the frame; the platform checked it with the tool's keys.
+    frame.get_by_role("button", name="Put it in the course").click()
+    expect(frame.get_by_role("heading", name=f"Added: {READING}")).to_be_visible()
+    screenshot(journey, page, "15-platform-added-the-reading")
+    assert len(platform.placed) == 1, platform.placed
+    link_id, item = next(iter(platform.placed.items()))
+    assert item["title"] == READING, item
+    assert item["url"] == journey.server.url("/lti/launch"), item
+
+    # The platform launches its new link as it would: the link's id, with the item's custom parameters.
+    learner = framed.page("learner")
+    learner.goto(platform.link_url("learner", link_id))
+    expect(tool_frame(learner).get_by_role("heading", name=READING, level=1)).to_be_visible()
+    screenshot(journey, learner, "16-learner-lands-on-the-placed-reading")
 
 
 def test_no_javascript_errors_in_the_lti_pages(framed):
