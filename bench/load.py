@@ -23,6 +23,7 @@ stopped (try/finally, also on Ctrl-C or SIGTERM).
 """
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import http.cookiejar
 import json
@@ -117,6 +118,8 @@ def bench_environment(database_url: str) -> dict[str, str]:
         "LMS_SELF_SERVICE_RESET": "0",
         # Production refuses to start without it; the certificates printed in the bench carry it.
         "LMS_BASE_URL": "http://127.0.0.1",
+        # Production refuses to start without a key for the texts stored encrypted (a throwaway one here).
+        "LMS_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         **RATE_LIMIT_ENV,
     }
     return env
@@ -372,8 +375,8 @@ def _certificates(app, academy_id: int, user_ids: list[int], admin_id: int, base
     try:
         from lms.certificates import issuing
     except ImportError:
-        service = None
-    if service is not None:
+        issuing = None
+    if issuing is not None:
         try:
             issued = []
             with app.test_request_context("/", base_url=base_url):
@@ -884,8 +887,10 @@ def main() -> int:
             log(f"BENCH_DATABASE_URL: dropped {dropped} existing tables")
         log(f"database: {'BENCH_DATABASE_URL' if custom_db else database_url}")
         flask = str(Path(sys.executable).parent / "flask")
-        subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=child_env, check=True,
-                       capture_output=True)
+        migrated = subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=child_env,
+                                  capture_output=True, text=True)
+        if migrated.returncode != 0:
+            raise SystemExit(f"flask db upgrade failed:\n{migrated.stderr[-3000:]}")
         log("migrated (flask db upgrade)")
 
         import logging

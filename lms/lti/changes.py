@@ -2,7 +2,7 @@
 
 A reading finished, a reflection sent, attendance recorded or a certificate issued or revoked: the LTI domain
 watches the session for these rows itself (no other domain calls in), and once the change is committed it
-queues `send_academy_scores` for that academy, so the score reaches the platform within moments while the page
+queues `send_academy_scores` for that academy and those people, so the score reaches the platform within moments while the page
 that made the change never waits for it. The periodic `post_scores` (every 5 minutes) stays as the safety
 net for changes made without the session (bulk UPDATEs) or a queue that was down.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -24,33 +24,34 @@ def _changed(instance, attribute: str) -> bool:
     return state.pending or state.deleted or state.attrs[attribute].history.has_changes()
 
 
-def _noticed(instance) -> tuple[str, int] | None:
-    """What a flushed row says about a result: (the kind of id it carries, the id), or None."""
+def _noticed(instance) -> tuple[str, int, int] | None:
+    """What a flushed row says about a result: (the kind of id it carries, the id, whose result), or None."""
     from lms.attendance.models import Attendance
     from lms.certificates.models import Certificate
     from lms.readings.models import ReadingProgress
     from lms.reflections.models import Reflection
 
     if isinstance(instance, ReadingProgress) and _changed(instance, "finished_at"):
-        return "reading", instance.reading_id
+        return "reading", instance.reading_id, instance.user_id
     if isinstance(instance, Reflection) and _changed(instance, "status"):  # not every draft saved
-        return "reading", instance.reading_id
+        return "reading", instance.reading_id, instance.user_id
     if isinstance(instance, Attendance):
-        return "live_session", instance.live_session_id
+        return "live_session", instance.live_session_id, instance.user_id
     if isinstance(instance, Certificate) and _changed(instance, "status"):
-        return "academy", instance.academy_id
+        return "academy", instance.academy_id, instance.user_id
     return None
 
 
 def _after_flush(session: Session, _flush_context) -> None:
     for instance in (*session.new, *session.dirty, *session.deleted):
         noticed = _noticed(instance)
-        if noticed is not None and noticed[1] is not None:
+        if noticed is not None and None not in noticed:
             session.info.setdefault(CHANGED, set()).add(noticed)
 
 
 def _before_commit(session: Session) -> None:
-    """Still inside the transaction: which of the changed rows' academies have a course with a gradebook."""
+    """Still inside the transaction: which of the changed results belong to academies tied to a course with a
+    gradebook (one question for each kind of row that changed, usually one in all)."""
     from lms.academies.models import LiveSession
     from lms.lti.models import LtiContext
     from lms.readings.models import Reading
@@ -59,28 +60,32 @@ def _before_commit(session: Session) -> None:
     changed = session.info.pop(CHANGED, None)
     if not changed:
         return
-    ids = {kind: {value for found, value in changed if found == kind}
-           for kind in ("reading", "live_session", "academy")}
-    # One question whatever changed: which of these rows' academies have a course with a gradebook.
-    academy_of_change = [LtiContext.academy_id.in_(ids["academy"])] if ids["academy"] else []
-    if ids["reading"]:
-        academy_of_change.append(LtiContext.academy_id.in_(
-            select(Reading.academy_id).where(Reading.id.in_(ids["reading"]))))
-    if ids["live_session"]:
-        academy_of_change.append(LtiContext.academy_id.in_(
-            select(LiveSession.academy_id).where(LiveSession.id.in_(ids["live_session"]))))
-    linked = set(session.scalars(select(LtiContext.academy_id).where(LtiContext.lineitems_url != "",
-                                                                     or_(*academy_of_change))))
-    if linked:
-        session.info.setdefault(TO_SEND, set()).update(linked)
+    linked_course = LtiContext.lineitems_url != ""
+    academy_of: dict[tuple[str, int], int] = {}
+    for kind, model in (("reading", Reading), ("live_session", LiveSession)):
+        ids = {value for found, value, _user in changed if found == kind}
+        if ids:
+            rows = session.execute(select(model.id, model.academy_id).distinct()
+                                   .join(LtiContext, LtiContext.academy_id == model.academy_id)
+                                   .where(model.id.in_(ids), linked_course))
+            academy_of.update(((kind, row_id), academy_id) for row_id, academy_id in rows)
+    academies = {value for found, value, _user in changed if found == "academy"}
+    if academies:
+        linked = session.scalars(select(LtiContext.academy_id).where(LtiContext.academy_id.in_(academies),
+                                                                     linked_course))
+        academy_of.update((("academy", academy_id), academy_id) for academy_id in linked)
+    to_send = session.info.setdefault(TO_SEND, {})
+    for kind, value, user_id in changed:
+        if (kind, value) in academy_of:
+            to_send.setdefault(academy_of[(kind, value)], set()).add(user_id)
 
 
 def _after_commit(session: Session) -> None:
     from lms.lti.tasks import send_academy_scores
 
-    for academy_id in sorted(session.info.pop(TO_SEND, ())):
+    for academy_id, user_ids in sorted(session.info.pop(TO_SEND, {}).items()):
         try:
-            send_academy_scores(academy_id)
+            send_academy_scores(academy_id, sorted(user_ids))
         except Exception:  # noqa: BLE001 (the change is saved; the periodic post_scores sends it instead)
             log.warning("could not queue the scores of academy %s; the periodic run will send them", academy_id,
                         exc_info=True)

@@ -128,10 +128,11 @@ def post_due_scores(now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def refresh_scores(academy_id: int) -> int:
-    """Record the four results of every learner the course's platform knows, from the academy's own records
-    (readings finished, reflections sent, sessions attended, a valid certificate). Unchanged values add nothing,
-    so the periodic job may run it as often as it likes; no other domain has to call in. The caller commits."""
+def refresh_scores(academy_id: int, user_ids: list[int] | None = None) -> int:
+    """Record the four results of every learner the course's platform knows (or only of `user_ids`), from the
+    academy's own records (readings finished, reflections sent, sessions attended, a valid certificate).
+    Unchanged values add nothing, so the periodic job may run it as often as it likes; no other domain has to
+    call in. The caller commits."""
     from sqlalchemy import func
 
     from lms.academies.models import Enrolment, LiveSession
@@ -144,12 +145,13 @@ def refresh_scores(academy_id: int) -> int:
         LtiContext.academy_id == academy_id, LtiContext.lineitems_url != "")))
     if not platform_ids:
         return 0
-    learners = db.session.scalars(
-        select(User).join(Enrolment, Enrolment.user_id == User.id)
-        .join(LtiIdentity, LtiIdentity.user_id == User.id)
-        .where(Enrolment.academy_id == academy_id, Enrolment.role == "learner",
-               LtiIdentity.platform_id.in_(platform_ids)).distinct()
-    ).all()
+    whose = (select(User).join(Enrolment, Enrolment.user_id == User.id)
+             .join(LtiIdentity, LtiIdentity.user_id == User.id)
+             .where(Enrolment.academy_id == academy_id, Enrolment.role == "learner",
+                    LtiIdentity.platform_id.in_(platform_ids)).distinct())
+    if user_ids is not None:
+        whose = whose.where(User.id.in_(user_ids))
+    learners = db.session.scalars(whose).all()
     readings = select(Reading.id).where(Reading.academy_id == academy_id)
     sessions = select(LiveSession.id).where(LiveSession.academy_id == academy_id)
     reading_total = db.session.scalar(select(func.count()).select_from(readings.subquery()))

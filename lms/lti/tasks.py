@@ -50,9 +50,10 @@ def post_scores() -> dict[str, int]:
 
 
 @task(retries=2, retry_delay=30)
-def send_academy_scores(academy_id: int) -> dict[str, int]:
-    """One academy's changed results, queued by lms/lti/changes.py as they are committed, then every score
-    waiting to be sent. Running it twice sends nothing twice (each post is claimed before it is sent)."""
-    refresh_scores(academy_id)
+def send_academy_scores(academy_id: int, user_ids: list[int] | None = None) -> dict[str, int]:
+    """The changed results of these people (everyone's when None) in one academy, queued by lms/lti/changes.py
+    as they are committed, then every score waiting to be sent. Running it twice sends nothing twice (each
+    post is claimed before it is sent)."""
+    refresh_scores(academy_id, user_ids)
     db.session.commit()
     return post_due_scores()

@@ -129,3 +129,23 @@ def test_results_are_read_from_the_academy_and_sent_by_the_job(platform, ada, ru
     assert [(s["lineitem"], s["scoreGiven"], s["scoreMaximum"]) for s in platform.scores] == [
         ("Readings finished", 1, 2)]
     assert "0 sent" in runner.invoke(args=["lms", "lti", "post-scores"]).output  # nothing changed, nothing sent
+
+
+def test_a_change_refreshes_only_the_people_it_is_about(platform, ada, browser, make_browser, runner):
+    from lms.readings.models import ReadingProgress
+    from tests.factories import make_reading
+
+    user, academy = ada
+    bo_browser = make_browser()
+    assert platform.launch(bo_browser, sub="u-2", name="Bo Learner", email="bo@example.org")[0].status_code == 302
+    bo = db.session.scalar(select(User).where(User.email == "bo@example.org"))
+    reading = make_reading(academy, "One")
+    db.session.commit()
+    # Bo's reading is finished behind the session's back: only the periodic job can find it.
+    db.session.execute(insert(ReadingProgress).values(user_id=bo.id, reading_id=reading.id, opened_at=utcnow(),
+                                                      finished_at=utcnow()))
+    db.session.commit()
+    browser.post(f"/learn/readings/{reading.id}/finished", {"finished": "yes"})  # Ada's click
+    assert [(s["userId"], s["scoreGiven"]) for s in platform.scores] == [("u-1", 1)]  # Ada's alone
+    runner.invoke(args=["lms", "lti", "post-scores"])
+    assert sorted((s["userId"], s["scoreGiven"]) for s in platform.scores) == [("u-1", 1), ("u-2", 1)]
