@@ -64,6 +64,10 @@ DEFAULTS = {
     "LMS_PDF_TIMEOUT": 30.0,
     # The largest scan of a paper reflection kept (PDF, PNG or JPEG); larger ones are refused.
     "LMS_SCAN_MAX_BYTES": 4 * 1024 * 1024,
+    # The most learners' copies one reading pack made on the web may hold: each takes about a third of a second
+    # (bench/bench_reading_pack.py), and a page must answer before the server gives up on it. The command line
+    # (`flask lms reading-pack`) has no such limit.
+    "LMS_PACK_MAX_COPIES": 40,
     # How many reverse proxies in front set X-Forwarded-For; limits then count the real client.
     "LMS_TRUSTED_PROXIES": 0,
     # Who people write to about their data, shown on the privacy notice (/privacy): a name and an address.
@@ -105,6 +109,7 @@ ENVIRONMENT = {
     "LMS_RESET_IP_RATE_LIMIT": str,
     "LMS_PDF_TIMEOUT": float,
     "LMS_SCAN_MAX_BYTES": int,
+    "LMS_PACK_MAX_COPIES": int,
     "LMS_QUEUE_URL": str,
     "LMS_LTI_SYNC_AS": str,
     "LMS_QUEUE_NAME": str,

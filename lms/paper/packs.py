@@ -108,9 +108,11 @@ def pack_html(academy: Academy, learner: User | None, zone_name: str, pages: dic
     )
 
 
-def reading_pack(academy: Academy, group: str = "", learner: User | None = None, paper: str = "a4") -> bytes:
+def reading_pack(academy: Academy, group: str = "", learner: User | None = None, paper: str = "a4",
+                 max_copies: int | None = None) -> bytes:
     """The pack as one PDF: each learner's own copy in turn (their name and codes on every reflection page),
-    or, when nobody in scope is on paper, one copy with a space for the name and no codes.
+    or, when nobody in scope is on paper, one copy with a space for the name and no codes. More than
+    `max_copies` copies are refused before any is made (the web's limit; None: no limit).
 
     Codes are made the first time they are printed (the caller commits)."""
     if paper not in PAPERS:
@@ -118,6 +120,10 @@ def reading_pack(academy: Academy, group: str = "", learner: User | None = None,
     if not academy.readings:
         raise PackError(f"{academy.title} has no readings to print yet.")
     people = learners_in(academy, group, learner)
+    if max_copies is not None and len(people) > max_copies:
+        raise PackError(f"That is {len(people)} learners' copies: at most {max_copies} can be made here at once. "
+                        "Choose one group or unit at a time, or ask whoever runs the server to print them all "
+                        "with `flask lms reading-pack`.", field="group")
     with_prompt = [reading.id for reading in academy.readings if reading.has_reflection]
     found = codes.codes_for([person.id for person in people], with_prompt)
     db.session.flush()

@@ -1,7 +1,7 @@
 """Facilitators' pages for learners on paper: the reading pack, typing in reflections, scans, printed feedback."""
 from io import BytesIO
 
-from flask import Blueprint, abort, flash, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, render_template, send_file, url_for
 from sqlalchemy import select
 
 from lms.academies.access import facilitated_academy, units_and_groups
@@ -91,7 +91,8 @@ def reading_pack(academy_id):
             form.learner.errors = ["Choose a learner from the list."]
             return _page(academy, pack_form=form, status=400)
     try:
-        document = packs.reading_pack(academy, form.group.data or "", learner, form.paper.data or "a4")
+        document = packs.reading_pack(academy, form.group.data or "", learner, form.paper.data or "a4",
+                                      max_copies=current_app.config["LMS_PACK_MAX_COPIES"])
     except DomainError as error:
         db.session.rollback()
         show_field_error(form, error)

@@ -162,6 +162,26 @@ def test_an_academy_without_readings_says_so_instead_of_printing(make_browser, f
     assert "has no readings to print yet" in text_of(response)
 
 
+def test_a_pack_too_large_for_the_web_asks_for_a_smaller_group_and_makes_nothing(
+        make_browser, app, academy, ole, kari, facilitator, monkeypatch, runner, tmp_path):
+    monkeypatch.setitem(app.config, "LMS_PACK_MAX_COPIES", 1)
+    browser = signed_in(make_browser, facilitator)
+
+    response = pack(browser, academy, group=UNIT, paper="letter")
+
+    assert response.status_code == 400
+    assert "That is 2 learners' copies: at most 1 can be made here at once." in text_of(response)
+    assert re.search(r'<input checked[^>]*value="letter"', html(response))  # the form keeps what was chosen
+    assert db.session.scalars(select(PaperCode)).all() == []  # no codes handed out for a pack not printed
+    assert pack(browser, academy, learner=str(ole.id)).status_code == 200  # one learner fits
+    # The command line has no limit.
+    out = tmp_path / "all.pdf"
+    result = runner.invoke(args=["lms", "reading-pack", "--academy", str(academy.id), "--group", UNIT,
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Kari Berg" in squashed(out.read_bytes())
+
+
 @pytest.mark.parametrize("typed", ["", "K7QX", "OOOO-IIII", "k7qx-m3pa0"])
 def test_a_mistyped_code_is_refused_with_what_a_code_looks_like(academy, typed):
     with pytest.raises(Exception) as refused:
