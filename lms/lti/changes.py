@@ -2,9 +2,9 @@
 
 A reading finished, a reflection sent, attendance recorded or a certificate issued or revoked: the LTI domain
 watches the session for these rows itself (no other domain calls in), and once the change is committed it
-queues `send_academy_scores` for that academy and those people, so the score reaches the platform within moments while the page
-that made the change never waits for it. The periodic `post_scores` (every 5 minutes) stays as the safety
-net for changes made without the session (bulk UPDATEs) or a queue that was down.
+queues `send_academy_scores` for that academy and those people, so the score reaches the platform within
+moments while the page that made the change never waits for it. The periodic `post_scores` (every 5 minutes)
+stays as the safety net for changes made without the session (bulk UPDATEs) or a queue that was down.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
-CHANGED = "lms_lti_changed"  # session.info: what was flushed in this transaction, as (kind, id)
-TO_SEND = "lms_lti_academies_to_send"  # session.info: the linked academies, resolved before the commit
+CHANGED = "lms_lti_changed"  # session.info: what was flushed in this transaction, as (kind, id, user id)
+TO_SEND = "lms_lti_academies_to_send"  # session.info: linked academy id -> whose results changed there
 
 
 def _changed(instance, attribute: str) -> bool:
