@@ -135,12 +135,17 @@ def refresh_scores(academy_id: int, user_ids: list[int] | None = None) -> int:
     call in. The caller commits."""
     from sqlalchemy import func
 
-    from lms.academies.models import Enrolment, LiveSession
+    from lms.academies.models import Academy, Enrolment, LiveSession
     from lms.attendance.models import Attendance
     from lms.certificates.models import Certificate
     from lms.readings.models import Reading, ReadingProgress
     from lms.reflections.models import Reflection
 
+    academy = db.session.get(Academy, academy_id)
+    if academy is None or academy.data_expired_at is not None:
+        # Its records were deleted when its retention ran out: the gradebook keeps the last results sent,
+        # rather than zeros for work that was done.
+        return 0
     platform_ids = list(db.session.scalars(select(LtiContext.platform_id).where(
         LtiContext.academy_id == academy_id, LtiContext.lineitems_url != "")))
     if not platform_ids:

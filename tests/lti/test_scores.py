@@ -149,3 +149,18 @@ def test_a_change_refreshes_only_the_people_it_is_about(platform, ada, browser, 
     assert [(s["userId"], s["scoreGiven"]) for s in platform.scores] == [("u-1", 1)]  # Ada's alone
     runner.invoke(args=["lms", "lti", "post-scores"])
     assert sorted((s["userId"], s["scoreGiven"]) for s in platform.scores) == [("u-1", 1), ("u-2", 1)]
+
+
+def test_an_academy_whose_data_expired_leaves_the_gradebook_as_it_was(platform, ada, browser, runner):
+    from lms.privacy.retention import expire_academy
+    from tests.factories import make_reading
+
+    user, academy = ada
+    reading = make_reading(academy, "One")
+    db.session.commit()
+    browser.post(f"/learn/readings/{reading.id}/finished", {"finished": "yes"})
+    assert [s["scoreGiven"] for s in platform.scores] == [1]
+    expire_academy(db.session.get(type(academy), academy.id), utcnow())  # its progress is deleted
+    db.session.commit()
+    runner.invoke(args=["lms", "lti", "post-scores"])
+    assert [s["scoreGiven"] for s in platform.scores] == [1]  # no zero for work that was done
