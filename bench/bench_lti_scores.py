@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 WARM_UP = 10
 CLICKS = 300  # per academy, interleaved so that the machine's noise falls on both alike
+LEARNERS = 2_000  # in the linked academy, for the periodic refresh (post_scores' safety net)
 RESULTS = ROOT / "bench" / "results-lti-scores.md"
 EMAIL = "learner@bench.example.org"
 PASSWORD = secrets.token_hex(16)
@@ -56,6 +57,40 @@ def seed(db) -> dict[str, int]:
     ])
     db.session.commit()
     return {name: reading.id for name, reading in readings.items()}
+
+
+def time_refresh(db, statements: list[str], reading_id: int) -> list[tuple[str, float, int, int]]:
+    """LEARNERS more learners in the linked academy, each known to the course, half of them done with its reading;
+    then the refresh twice: the first records every score, the second finds nothing changed."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select
+
+    from lms.academies.models import Enrolment
+    from lms.accounts.models import User
+    from lms.lti.models import LtiIdentity, LtiPlatform
+    from lms.lti.scores import refresh_scores
+    from lms.readings.models import Reading, ReadingProgress
+
+    academy_id = db.session.get(Reading, reading_id).academy_id
+    platform_id = db.session.scalar(select(LtiPlatform.id))
+    now = datetime.now(UTC)
+    db.session.execute(insert(User), [{"full_name": f"Learner {n}", "email": f"l{n}@many.bench.example.org"}
+                                      for n in range(LEARNERS)])
+    ids = db.session.scalars(select(User.id).where(User.email.like("%@many.bench.example.org"))).all()
+    db.session.execute(insert(Enrolment), [{"user_id": i, "academy_id": academy_id, "role": "learner"} for i in ids])
+    db.session.execute(insert(LtiIdentity), [{"platform_id": platform_id, "sub": f"s-{i}", "user_id": i} for i in ids])
+    db.session.execute(insert(ReadingProgress), [{"user_id": i, "reading_id": reading_id, "opened_at": now,
+                                                  "finished_at": now} for i in ids[::2]])
+    db.session.commit()
+    found = []
+    for label in ("first (records every score)", "again (nothing changed)"):
+        statements.clear()
+        begin = time.perf_counter()
+        recorded = refresh_scores(academy_id)
+        db.session.commit()
+        found.append((label, time.perf_counter() - begin, len(statements), recorded))
+    return found
 
 
 def main() -> None:
@@ -136,6 +171,9 @@ def main() -> None:
     # The last click (number WARM_UP + CLICKS - 1, odd) marked both readings not finished: each click did its work.
     assert finished == 0 and queued == WARM_UP + CLICKS, (finished, queued)
 
+    with app.app_context():
+        refresh = time_refresh(db, statements, readings["linked"])
+
     medians = {name: statistics.median(found) for name, found in timings.items()}
     columns = ("unwatched", "plain", "linked")
 
@@ -154,6 +192,13 @@ def main() -> None:
         row("ratio to the baseline (median)", [f"{medians[name] / medians['unwatched']:.2f}" for name in columns]),
         row("score tasks queued", ["—", "—", f"{queued} (one a click)"]),
         f"| machine: CPUs, load average (1 min) | {os.cpu_count()}, {os.getloadavg()[0]:.2f} | | |",
+        "",
+        f"The periodic refresh (`refresh_scores`, what `post_scores` runs every 5 minutes) over the linked academy "
+        f"with {LEARNERS:,} learners known to the course, half of them with the reading finished:",
+        "",
+        "| refresh | time | SQL statements | scores recorded |",
+        "| --- | --- | --- | --- |",
+        *(f"| {label} | {seconds:.2f} s | {count:,} | {recorded:,} |" for label, seconds, count, recorded in refresh),
         "",
     ])
     print(table)

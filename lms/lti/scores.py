@@ -46,14 +46,19 @@ def record_score(user: User, academy_id: int, line_item: str, score: float, maxi
         post = db.session.scalar(select(LtiScorePost).where(
             LtiScorePost.context_id == context.id, LtiScorePost.user_id == user.id,
             LtiScorePost.line_item == line_item))
-        if post is None:
-            db.session.add(LtiScorePost(context_id=context.id, user_id=user.id, line_item=line_item,
-                                        score=float(score), maximum=float(maximum)))
-            changed += 1
-        elif post.change_to(float(score), float(maximum)):
-            changed += 1
+        changed += _record(post, context.id, user.id, line_item, float(score), float(maximum))
     db.session.flush()
     return changed
+
+
+def _record(post: LtiScorePost | None, context_id: int, user_id: int, line_item: str, score: float,
+            maximum: float) -> bool:
+    """The first value of a person's line item in a course, or a new one for `post`; False when unchanged."""
+    if post is None:
+        db.session.add(LtiScorePost(context_id=context_id, user_id=user_id, line_item=line_item, score=score,
+                                    maximum=maximum))
+        return True
+    return post.change_to(score, maximum)
 
 
 def _sub(post: LtiScorePost) -> str | None:
@@ -132,7 +137,8 @@ def refresh_scores(academy_id: int, user_ids: list[int] | None = None) -> int:
     """Record the four results of every learner the course's platform knows (or only of `user_ids`), from the
     academy's own records (readings finished, reflections sent, sessions attended, a valid certificate).
     Unchanged values add nothing, so the periodic job may run it as often as it likes; no other domain has to
-    call in. The caller commits."""
+    call in. A handful of queries whatever the number of learners (each result counted for all at once).
+    Returns how many scores have a new value to send; the caller commits."""
     from sqlalchemy import func
 
     from lms.academies.models import Academy, Enrolment, LiveSession
@@ -146,47 +152,53 @@ def refresh_scores(academy_id: int, user_ids: list[int] | None = None) -> int:
         # Its records were deleted when its retention ran out: the gradebook keeps the last results sent,
         # rather than zeros for work that was done.
         return 0
-    platform_ids = list(db.session.scalars(select(LtiContext.platform_id).where(
-        LtiContext.academy_id == academy_id, LtiContext.lineitems_url != "")))
-    if not platform_ids:
+    contexts = db.session.scalars(select(LtiContext).where(LtiContext.academy_id == academy_id,
+                                                           LtiContext.lineitems_url != "")).all()
+    if not contexts:
         return 0
-    whose = (select(User).join(Enrolment, Enrolment.user_id == User.id)
-             .join(LtiIdentity, LtiIdentity.user_id == User.id)
-             .where(Enrolment.academy_id == academy_id, Enrolment.role == "learner",
-                    LtiIdentity.platform_id.in_(platform_ids)).distinct())
+    learners = (select(User.id).join(Enrolment, Enrolment.user_id == User.id)
+                .join(LtiIdentity, LtiIdentity.user_id == User.id)
+                .where(Enrolment.academy_id == academy_id, Enrolment.role == "learner",
+                       LtiIdentity.platform_id.in_({context.platform_id for context in contexts})).distinct())
     if user_ids is not None:
-        whose = whose.where(User.id.in_(user_ids))
-    learners = db.session.scalars(whose).all()
+        learners = learners.where(User.id.in_(user_ids))
+    learner_ids = db.session.scalars(learners).all()
+    if not learner_ids:
+        return 0
+    learners = learners.scalar_subquery()
     readings = select(Reading.id).where(Reading.academy_id == academy_id)
     sessions = select(LiveSession.id).where(LiveSession.academy_id == academy_id)
     reading_total = db.session.scalar(select(func.count()).select_from(readings.subquery()))
     session_total = db.session.scalar(select(func.count()).select_from(sessions.subquery()))
 
-    def count(statement) -> int:
-        return db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    def per_learner(person, *conditions) -> dict[int, int]:
+        """user id -> how many rows meet the conditions, for every learner at once."""
+        return dict(db.session.execute(select(person, func.count()).where(person.in_(learners), *conditions)
+                                       .group_by(person)).all())
 
-    added = 0
-    for user in learners:
-        values = {
-            "readings": (count(select(ReadingProgress.id).where(
-                ReadingProgress.user_id == user.id, ReadingProgress.reading_id.in_(readings),
-                ReadingProgress.finished_at.is_not(None))), reading_total),
-            "reflections": (count(select(Reflection.id).where(
-                Reflection.user_id == user.id, Reflection.reading_id.in_(readings),
-                Reflection.status != "draft")), reading_total),
-            "attendance": (count(select(Attendance.id).where(
-                Attendance.user_id == user.id, Attendance.live_session_id.in_(sessions),
-                Attendance.status.in_(("present", "excused")))), session_total),
-            "certificate": (count(select(Certificate.id).where(
-                Certificate.user_id == user.id, Certificate.academy_id == academy_id,
-                Certificate.status == "valid")), 1),
-        }
-        for line_item, (score, maximum) in values.items():
+    done = {
+        "readings": (per_learner(ReadingProgress.user_id, ReadingProgress.reading_id.in_(readings),
+                                 ReadingProgress.finished_at.is_not(None)), reading_total),
+        "reflections": (per_learner(Reflection.user_id, Reflection.reading_id.in_(readings),
+                                    Reflection.status != "draft"), reading_total),
+        "attendance": (per_learner(Attendance.user_id, Attendance.live_session_id.in_(sessions),
+                                   Attendance.status.in_(("present", "excused"))), session_total),
+        "certificate": (per_learner(Certificate.user_id, Certificate.academy_id == academy_id,
+                                    Certificate.status == "valid"), 1),
+    }
+    posts = {(post.context_id, post.user_id, post.line_item): post for post in db.session.scalars(
+        select(LtiScorePost).where(LtiScorePost.context_id.in_([context.id for context in contexts]),
+                                   LtiScorePost.user_id.in_(learners)))}
+    changed = 0
+    for user_id in learner_ids:
+        for line_item, (counts, maximum) in done.items():
             if maximum == 0:
                 continue
-            already = db.session.scalar(select(LtiScorePost.id).where(
-                LtiScorePost.user_id == user.id, LtiScorePost.line_item == line_item))
-            if score == 0 and already is None:
-                continue  # nothing done yet: the gradebook's empty cell says as much
-            added += record_score(user, academy_id, line_item, score, maximum)
-    return added
+            score = float(counts.get(user_id, 0))
+            for context in contexts:
+                post = posts.get((context.id, user_id, line_item))
+                if score == 0 and post is None:
+                    continue  # nothing done yet: the gradebook's empty cell says as much
+                changed += _record(post, context.id, user_id, line_item, score, float(maximum))
+    db.session.flush()
+    return changed
