@@ -267,11 +267,11 @@ def new_link(academy_id, user_id):
     user = db.get_or_404(User, user_id)
     if user.enrolment_in(found.id) is None or not EmptyForm().validate_on_submit():
         abort(404)
-    reason = accounts.why_no_link(user)
-    if reason:
-        flash(reason, "error")
+    try:
+        token = accounts.new_invitation(user, current_person)
+    except DomainError as error:  # no email: no link can reach them
+        flash(error.message, "error")
         return redirect(url_for("lms.academies.people", academy_id=found.id))
-    token = accounts.new_invitation(user, current_person)
     db.session.commit()
     purpose = "reset" if user.has_password else "invitation"
     link, sent = accounts.send_account_link(user, token, purpose, found.title)

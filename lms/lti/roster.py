@@ -11,14 +11,13 @@ from pylti1p3.service_connector import ServiceConnector
 from requests import RequestException
 from sqlalchemy import select
 
-from lms.academies.models import Enrolment
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.exceptions import DomainError
 from lms.core.extensions import db
 from lms.lti.models import LtiContext, LtiIdentity
 from lms.lti.protocol import _registration
-from lms.lti.services import FACILITATOR_ROLES, LEARNER_ROLES, launch_name
+from lms.lti.services import FACILITATOR_ROLES, LEARNER_ROLES, enrol_for_launch, launch_name
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +119,13 @@ def _enrol_without_email(context: LtiContext, member: MemberWithoutEmail, result
         result.created.append(user)
     else:
         user = identity.user
-    enrolment = user.enrolment_in(context.academy_id)
-    if enrolment is None:
-        db.session.add(Enrolment(user=user, academy=context.academy, role=member.role))
+    before = user.enrolment_in(context.academy_id)
+    had_role = before.role if before is not None else None
+    enrol_for_launch(user, context.academy, member.role)
+    if before is None:
         if user not in result.created:
             result.enrolled_existing.append(user)
-    elif enrolment.role != member.role:
-        enrolment.role = member.role
+    elif had_role != member.role:
         result.role_changed.append(user)
     else:
         result.already_enrolled.append(user)

@@ -394,11 +394,17 @@ def tool_urls() -> dict:
 @bp.app_context_processor
 def _course_links():
     """`lti_courses(academy_id)` for the facilitators' and admins' pages: the academy's courses that offer their
-    member list, each linking to its roster sync."""
+    member list, each linking to its roster sync. Read once per request on first use (a page lists many
+    academies), and not at all on pages that do not ask."""
     def lti_courses(academy_id: int) -> list[LtiContext]:
-        return list(db.session.scalars(select(LtiContext).where(LtiContext.academy_id == academy_id,
-                                                                LtiContext.memberships_url != "")
-                                       .order_by(LtiContext.id)))
+        if "lms_lti_courses" not in g:
+            found: dict[int, list[LtiContext]] = {}
+            for context in db.session.scalars(select(LtiContext).where(LtiContext.academy_id.is_not(None),
+                                                                       LtiContext.memberships_url != "")
+                                              .order_by(LtiContext.id)):
+                found.setdefault(context.academy_id, []).append(context)
+            g.lms_lti_courses = found
+        return g.lms_lti_courses.get(academy_id, [])
 
     return {"lti_courses": lti_courses}
 

@@ -109,8 +109,7 @@ def post_due_scores(now: datetime | None = None) -> dict[str, int]:
     for post_id in due:
         if not _claim(post_id, now):
             continue  # another worker has it
-        post = db.session.get(LtiScorePost, post_id)
-        db.session.refresh(post)
+        post = db.session.get(LtiScorePost, post_id)  # the claim's commit expired it: this reads it afresh
         sent = post.score
         sub = _sub(post)
         if sub is None or not post.context.platform.enabled:

@@ -236,7 +236,7 @@ def enrol_for_launch(user: User, academy: Academy, role: str) -> Enrolment:
         enrolment = Enrolment(user=user, academy=academy, role=role)
         db.session.add(enrolment)
     elif enrolment.role != role:
-        log.info("LTI launch: user %s is now %s in academy %s, as their course says", user.id, role, academy.id)
+        log.info("LTI: user %s is now %s in academy %s, as their course says", user.id, role, academy.id)
         enrolment.role = role
     db.session.flush()
     return enrolment

@@ -112,3 +112,19 @@ def test_the_academy_people_page_links_the_course_roster(course, make_browser):
 
     page = admin_signed_in(make_browser).get(f"/admin/academies/{course.academy_id}/people").get_data(as_text=True)
     assert f"/facilitate/lti/contexts/{course.id}/roster" in page and "members from “Peer Mentoring 101”" in page
+
+
+def test_the_facilitator_home_reads_the_course_links_once_for_all_its_academies(course, make_browser, count_queries):
+    from tests.helpers import admin_signed_in
+
+    admin = admin_signed_in(make_browser)
+    for number in range(3):
+        other = make_academy(f"Other {number}")
+        db.session.add(LtiContext(platform_id=course.platform_id, context_id=f"course-{number + 2}",
+                                  academy_id=other.id, title=f"Course {number + 2}",
+                                  memberships_url=course.memberships_url))
+    db.session.commit()
+    with count_queries() as queries:
+        page = admin.get("/facilitate/").get_data(as_text=True)
+    assert all(f"Members from the course “Course {number + 2}”" in page for number in range(3))
+    assert len([sql for sql in queries if "FROM lms_lti_contexts" in sql]) == 1
